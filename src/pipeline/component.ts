@@ -65,6 +65,11 @@ interface FactoryBase {
   readonly description: string;
   /** JSON Schema of the config; the source of truth for defaults. */
   readonly schema: JsonSchema;
+  /**
+   * Checks that need more than one key (the schema covers the rest), run on
+   * the config after defaults. Paths are relative to the component's config.
+   */
+  validate?(config: any): Array<{ path: string; message: string }>;
 }
 
 export interface ReceiverFactory<C = any> extends FactoryBase {

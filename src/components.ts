@@ -1,0 +1,25 @@
+/**
+ * Every component the daemon has. Adding one is a folder under its kind and
+ * one line here.
+ */
+import type { Factory } from './pipeline/component';
+import { Registry } from './pipeline/registry';
+import { otlpReceiverFactory } from './receivers/otlp';
+import { batchProcessorFactory } from './processors/batch';
+import { debugExporterFactory } from './exporters/debug';
+import { healthCheckExtensionFactory } from './extensions/health_check';
+
+export const FACTORIES: readonly Factory[] = [
+  // receivers
+  otlpReceiverFactory,
+  // processors
+  batchProcessorFactory,
+  // exporters
+  debugExporterFactory,
+  // extensions
+  healthCheckExtensionFactory,
+];
+
+export function defaultRegistry(): Registry {
+  return new Registry(FACTORIES);
+}

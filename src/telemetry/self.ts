@@ -1,0 +1,93 @@
+/**
+ * The daemon's own metrics, measured with the OpenTelemetry JS SDK and served
+ * in Prometheus format at `service.telemetry.metrics.address`.
+ */
+import { createNoopMeter, type Meter } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { acquireHttp, type Lease } from '../net/listeners';
+import type { TelemetryConfig } from '../config/load';
+import type { Logger } from './logger';
+
+const VERSION: string = require('../../../package.json').version;
+
+export class SelfTelemetry {
+  readonly meter: Meter;
+  private readonly provider: MeterProvider | undefined;
+  private readonly exporter: PrometheusExporter | undefined;
+  private lease: Lease | undefined;
+  private address = '';
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
+
+  /** `enabled: false` gives a no-op meter and serves nothing (`metrics.level: none`). */
+  constructor(
+    enabled: boolean,
+    private readonly logger: Logger,
+  ) {
+    if (!enabled) {
+      this.meter = createNoopMeter();
+      return;
+    }
+    this.exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+    this.provider = new MeterProvider({
+      resource: resourceFromAttributes({ 'service.name': 'otel-pipeline', 'service.version': VERSION }),
+      readers: [this.exporter],
+    });
+    this.meter = this.provider.getMeter('otel-pipeline', VERSION);
+    this.processMetrics();
+  }
+
+  /** Serves at the configured address, moving the listener when the address changed on reload. */
+  async apply(config: TelemetryConfig): Promise<void> {
+    if (!this.exporter || config.metrics.level === 'none') {
+      await this.unserve();
+      return;
+    }
+    if (this.lease && this.address === config.metrics.address) return;
+    const exporter = this.exporter;
+    const lease = await acquireHttp(config.metrics.address, {}, (req, res) => {
+      if (req.url?.split('?')[0] === '/metrics') exporter.getMetricsRequestHandler(req, res);
+      else {
+        res.statusCode = 404;
+        res.end('self-telemetry is served at /metrics\n');
+      }
+    });
+    await this.unserve();
+    this.lease = lease;
+    this.address = config.metrics.address;
+    this.logger.info('serving self-telemetry', { address: `http://${lease.address()}/metrics` });
+  }
+
+  async shutdown(): Promise<void> {
+    await this.unserve();
+    this.loopDelay.disable();
+    await this.provider?.shutdown().catch(() => undefined);
+  }
+
+  private async unserve(): Promise<void> {
+    const lease = this.lease;
+    this.lease = undefined;
+    await lease?.release(Date.now() + 1000);
+  }
+
+  private processMetrics(): void {
+    this.loopDelay.enable();
+    const rss = this.meter.createObservableGauge('otel_pipeline_process_memory_rss', { unit: 'By', description: 'Resident set size of the daemon.' });
+    const heap = this.meter.createObservableGauge('otel_pipeline_process_heap_used', { unit: 'By', description: 'V8 heap in use.' });
+    const lag = this.meter.createObservableGauge('otel_pipeline_process_event_loop_delay_p99', { unit: 's', description: 'p99 event-loop delay since the last scrape.' });
+    const uptime = this.meter.createObservableGauge('otel_pipeline_process_uptime', { unit: 's', description: 'Seconds since the daemon started.' });
+    this.meter.addBatchObservableCallback(
+      (obs) => {
+        const mem = process.memoryUsage();
+        obs.observe(rss, mem.rss);
+        obs.observe(heap, mem.heapUsed);
+        obs.observe(lag, this.loopDelay.percentile(99) / 1e9);
+        obs.observe(uptime, process.uptime());
+        this.loopDelay.reset();
+      },
+      [rss, heap, lag, uptime],
+    );
+  }
+}
