@@ -77,7 +77,9 @@ export function buildProgram(registry: Registry = defaultRegistry()): Command {
   program
     .command('components')
     .description('list every component type with its signals and stability')
-    .action(() => process.stdout.write(componentTable(registry)));
+    .action(() => {
+      process.stdout.write(componentTable(registry));
+    });
 
   return program;
 }

@@ -8,6 +8,7 @@
  * parse a "5s" themselves.
  */
 import type { JsonSchema } from '../pipeline/component';
+import type { TlsServerFiles } from '../net/listeners';
 
 /** A duration such as "200ms", "5s", "1m30s" (or 0); parsed to milliseconds. */
 export function duration(defaultValue?: string, description?: string): JsonSchema {
@@ -50,4 +51,19 @@ function withDefault(schema: JsonSchema, defaultValue: unknown): JsonSchema {
   for (const [k, v] of Object.entries(schema)) if (v !== undefined) out[k] = v;
   if (defaultValue !== undefined) out.default = defaultValue;
   return out;
+}
+
+/** The config shape `tlsServer()` validates. */
+export interface TlsServerConfig {
+  cert_file: string;
+  key_file: string;
+  ca_file?: string;
+  client_ca_file?: string;
+  min_version?: '1.2' | '1.3';
+}
+
+/** Maps the config's snake_case TLS keys to what the listener registry takes. */
+export function tlsServerFiles(tls: TlsServerConfig | undefined): TlsServerFiles | undefined {
+  if (!tls) return undefined;
+  return { certFile: tls.cert_file, keyFile: tls.key_file, clientCaFile: tls.client_ca_file ?? tls.ca_file, minVersion: tls.min_version };
 }

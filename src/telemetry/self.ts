@@ -57,7 +57,7 @@ export class SelfTelemetry {
     await this.unserve();
     this.lease = lease;
     this.address = config.metrics.address;
-    this.logger.info('serving self-telemetry', { address: `http://${lease.address()}/metrics` });
+    this.logger.info('serving self-telemetry', { address: `http://${lease.address}/metrics` });
   }
 
   async shutdown(): Promise<void> {

@@ -5,13 +5,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ComponentSettings, Extension, ExtensionFactory, Host } from '../../pipeline/component';
-import { endpoint, object, tlsServer } from '../../config/schema';
+import { endpoint, object, tlsServer, tlsServerFiles, type TlsServerConfig } from '../../config/schema';
 import { acquireHttp, type Lease } from '../../net/listeners';
 
 export interface HealthCheckConfig {
   endpoint: string;
   path: string;
-  tls?: { cert_file: string; key_file: string };
+  tls?: TlsServerConfig;
 }
 
 export const healthCheckExtensionFactory: ExtensionFactory<HealthCheckConfig> = {
@@ -51,8 +51,8 @@ export const healthCheckExtensionFactory: ExtensionFactory<HealthCheckConfig> = 
 
     return {
       async start() {
-        lease = await acquireHttp(config.endpoint, { tls: config.tls }, handle);
-        settings.logger.info('health check serving', { address: lease.address() });
+        lease = await acquireHttp(config.endpoint, { tls: tlsServerFiles(config.tls) }, handle);
+        settings.logger.info('health check serving', { address: lease.address });
       },
       async shutdown(deadline: number) {
         const l = lease;

@@ -24,7 +24,8 @@ interface Waiter {
 
 export class Batcher {
   private pending: Batch[] = [];
-  private pendingItems = 0;
+  /** Items waiting for the next send. */
+  pendingItems = 0;
   private waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();

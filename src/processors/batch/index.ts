@@ -33,10 +33,19 @@ export const batchProcessorFactory: ProcessorFactory<BatchConfig> = {
       next,
       settings.id,
     );
+    // How much is held here waiting for a send: what a crash would lose, and what a drain must flush.
+    const pending = settings.meter.createObservableGauge('otel_pipeline_processor_batch_pending_items', {
+      description: 'Items held by a batch processor, waiting to be sent.',
+    });
+    const observe = (obs: { observe(v: number, a: Record<string, string>): void }): void =>
+      obs.observe(batcher.pendingItems, { processor: settings.id, pipeline: settings.pipeline });
     return {
-      start: async () => {},
+      start: async () => pending.addCallback(observe),
       consume: (batch: Batch) => batcher.consume(batch),
-      shutdown: (deadline: number) => batcher.shutdown(deadline),
+      shutdown: async (deadline: number) => {
+        await batcher.shutdown(deadline);
+        pending.removeCallback(observe);
+      },
     };
   },
 };
