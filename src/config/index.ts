@@ -1,0 +1,2 @@
+/** The config system's public API (see load.ts). */
+export * from './load';
