@@ -1,0 +1,229 @@
+/**
+ * Encoding the metrics model as a canonical ExportMetricsServiceRequest:
+ * fields in field-number order, packed repeated scalars, proto3 defaults
+ * omitted, oneof members and `optional` fields written whenever set.
+ */
+import type {
+  Exemplar,
+  ExponentialBuckets,
+  ExponentialHistogramDataPoint,
+  HistogramDataPoint,
+  Metric,
+  NumberDataPoint,
+  ResourceMetrics,
+  SummaryDataPoint,
+} from '../../model/metrics';
+import { writeKeyValues, writeResource, writeScope, writeStringField } from './common';
+import { isNonZeroDouble, SHARED_WRITER as w } from './writer';
+
+/** Encodes an ExportMetricsServiceRequest. Returns a fresh copy the caller owns. */
+export function encodeMetricsRequest(data: readonly ResourceMetrics[]): Uint8Array {
+  w.reset();
+  for (const rm of data) {
+    w.uint32(0x0a);
+    const r = w.begin();
+    writeResource(w, rm.resource);
+    for (const sm of rm.scopeMetrics) {
+      w.uint32(0x12);
+      const s = w.begin();
+      writeScope(w, sm.scope);
+      for (const m of sm.metrics) {
+        w.uint32(0x12);
+        const ms = w.begin();
+        writeMetric(m);
+        w.end(ms);
+      }
+      writeStringField(w, 0x1a, sm.schemaUrl);
+      w.end(s);
+    }
+    writeStringField(w, 0x1a, rm.schemaUrl);
+    w.end(r);
+  }
+  return w.finish();
+}
+
+function writeMetric(m: Metric): void {
+  writeStringField(w, 0x0a, m.name);
+  writeStringField(w, 0x12, m.description);
+  writeStringField(w, 0x1a, m.unit);
+  const d = m.data;
+  if (d.type !== 'empty') {
+    // The oneof member is written even when it holds nothing: it says which type the metric is.
+    const tag = d.type === 'gauge' ? 0x2a : d.type === 'sum' ? 0x3a : d.type === 'histogram' ? 0x4a
+      : d.type === 'exponentialHistogram' ? 0x52 : 0x5a;
+    w.uint32(tag);
+    const s = w.begin();
+    switch (d.type) {
+      case 'gauge':
+        for (const p of d.dataPoints) writeNumberPoint(p);
+        break;
+      case 'sum':
+        for (const p of d.dataPoints) writeNumberPoint(p);
+        writeTemporality(d.temporality);
+        if (d.isMonotonic) {
+          w.uint32(0x18);
+          w.bool(true);
+        }
+        break;
+      case 'histogram':
+        for (const p of d.dataPoints) writeHistogramPoint(p);
+        writeTemporality(d.temporality);
+        break;
+      case 'exponentialHistogram':
+        for (const p of d.dataPoints) writeExpHistogramPoint(p);
+        writeTemporality(d.temporality);
+        break;
+      case 'summary':
+        for (const p of d.dataPoints) writeSummaryPoint(p);
+        break;
+    }
+    w.end(s);
+  }
+  writeKeyValues(w, 0x62, m.metadata);
+}
+
+function writeTemporality(t: number): void {
+  if (t !== 0) {
+    w.uint32(0x10);
+    w.int32(t);
+  }
+}
+
+function writeUint32Field(tag: number, v: number): void {
+  if (v !== 0) {
+    w.uint32(tag);
+    w.uint32(v >>> 0);
+  }
+}
+
+function writeCountField(tag: number, v: number): void {
+  if (v !== 0) {
+    w.uint32(tag);
+    w.fixed64Number(v);
+  }
+}
+
+function writeDoubleField(tag: number, v: number | undefined, always: boolean): void {
+  if (v !== undefined && (always || isNonZeroDouble(v))) {
+    w.uint32(tag);
+    w.double(v);
+  }
+}
+
+function writeNumberPoint(p: NumberDataPoint): void {
+  w.uint32(0x0a);
+  const s = w.begin();
+  w.time(0x11, p.startTimeMs, p.startTimeNs);
+  w.time(0x19, p.timeMs, p.timeNs);
+  if (p.valueType === 'double') writeDoubleField(0x21, Number(p.value), true);
+  for (const e of p.exemplars) writeExemplar(0x2a, e);
+  if (p.valueType === 'int') {
+    w.uint32(0x31);
+    w.sfixed64(p.value);
+  }
+  writeKeyValues(w, 0x3a, p.attributes);
+  writeUint32Field(0x40, p.flags);
+  w.end(s);
+}
+
+function writeHistogramPoint(p: HistogramDataPoint): void {
+  w.uint32(0x0a);
+  const s = w.begin();
+  w.time(0x11, p.startTimeMs, p.startTimeNs);
+  w.time(0x19, p.timeMs, p.timeNs);
+  writeCountField(0x21, p.count);
+  writeDoubleField(0x29, p.sum, true);
+  if (p.bucketCounts.length) {
+    w.uint32(0x32);
+    w.packedFixed64(p.bucketCounts);
+  }
+  if (p.explicitBounds.length) {
+    w.uint32(0x3a);
+    w.packedDoubles(p.explicitBounds);
+  }
+  for (const e of p.exemplars) writeExemplar(0x42, e);
+  writeKeyValues(w, 0x4a, p.attributes);
+  writeUint32Field(0x50, p.flags);
+  writeDoubleField(0x59, p.min, true);
+  writeDoubleField(0x61, p.max, true);
+  w.end(s);
+}
+
+function writeExpHistogramPoint(p: ExponentialHistogramDataPoint): void {
+  w.uint32(0x0a);
+  const s = w.begin();
+  writeKeyValues(w, 0x0a, p.attributes);
+  w.time(0x11, p.startTimeMs, p.startTimeNs);
+  w.time(0x19, p.timeMs, p.timeNs);
+  writeCountField(0x21, p.count);
+  writeDoubleField(0x29, p.sum, true);
+  if (p.scale !== 0) {
+    w.uint32(0x30);
+    w.sint32(p.scale);
+  }
+  writeCountField(0x39, p.zeroCount);
+  writeBuckets(0x42, p.positive);
+  writeBuckets(0x4a, p.negative);
+  writeUint32Field(0x50, p.flags);
+  for (const e of p.exemplars) writeExemplar(0x5a, e);
+  writeDoubleField(0x61, p.min, true);
+  writeDoubleField(0x69, p.max, true);
+  writeDoubleField(0x71, p.zeroThreshold, false);
+  w.end(s);
+}
+
+/** Buckets are a message field: omitted when empty (the model cannot tell empty from absent). */
+function writeBuckets(tag: number, b: ExponentialBuckets): void {
+  if (b.offset === 0 && b.bucketCounts.length === 0) return;
+  w.uint32(tag);
+  const s = w.begin();
+  if (b.offset !== 0) {
+    w.uint32(0x08);
+    w.sint32(b.offset);
+  }
+  if (b.bucketCounts.length) {
+    w.uint32(0x12);
+    w.packedUint64(b.bucketCounts);
+  }
+  w.end(s);
+}
+
+function writeSummaryPoint(p: SummaryDataPoint): void {
+  w.uint32(0x0a);
+  const s = w.begin();
+  w.time(0x11, p.startTimeMs, p.startTimeNs);
+  w.time(0x19, p.timeMs, p.timeNs);
+  writeCountField(0x21, p.count);
+  writeDoubleField(0x29, p.sum, false);
+  for (const q of p.quantileValues) {
+    w.uint32(0x32);
+    const qs = w.begin();
+    writeDoubleField(0x09, q.quantile, false);
+    writeDoubleField(0x11, q.value, false);
+    w.end(qs);
+  }
+  writeKeyValues(w, 0x3a, p.attributes);
+  writeUint32Field(0x40, p.flags);
+  w.end(s);
+}
+
+function writeExemplar(tag: number, e: Exemplar): void {
+  w.uint32(tag);
+  const s = w.begin();
+  w.time(0x11, e.timeMs, e.timeNs);
+  if (e.valueType === 'double') writeDoubleField(0x19, Number(e.value), true);
+  if (e.spanId.length) {
+    w.uint32(0x22);
+    w.bytes(e.spanId);
+  }
+  if (e.traceId.length) {
+    w.uint32(0x2a);
+    w.bytes(e.traceId);
+  }
+  if (e.valueType === 'int') {
+    w.uint32(0x31);
+    w.sfixed64(e.value);
+  }
+  writeKeyValues(w, 0x3a, e.filteredAttributes);
+  w.end(s);
+}
