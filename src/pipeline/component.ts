@@ -30,7 +30,15 @@ export interface Lifecycle {
 }
 
 export type Receiver = Lifecycle;
-export type Processor = Lifecycle & Consumer;
+export type Processor = Lifecycle &
+  Consumer & {
+    /**
+     * Shutdown has begun and receivers are finishing their in-flight
+     * requests: send on whatever is held and stop holding new data, so those
+     * requests can complete. `shutdown` follows once the receivers are done.
+     */
+    drain?(): void;
+  };
 export type Exporter = Lifecycle & Consumer;
 export type Extension = Lifecycle;
 

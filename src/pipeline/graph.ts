@@ -106,7 +106,9 @@ export class Graph {
   /**
    * Receivers first (no new data; in-flight requests finish), then each
    * pipeline's processors front to back (flushing into what follows), then
-   * exporters, then extensions. Components that never started are still
+   * exporters, then extensions. In-flight requests may be waiting on data a
+   * processor holds (a batch not yet full), so processors are told to drain
+   * while the receivers finish. Components that never started are still
    * shut down: the contract says that must work.
    */
   async shutdown(deadline: number, log?: Logger): Promise<void> {
@@ -121,7 +123,9 @@ export class Graph {
         }),
       );
     };
-    await stop('receiver', [...this.receivers]);
+    const receivers = stop('receiver', [...this.receivers]);
+    for (const chain of this.processors) for (const p of chain) p.instance.drain?.();
+    await receivers;
     for (let depth = 0; ; depth++) {
       const layer = this.processors.filter((chain) => chain.length > depth).map((chain): [string, Lifecycle] => [chain[depth].id, chain[depth].instance]);
       if (layer.length === 0) break;

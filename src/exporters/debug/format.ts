@@ -73,8 +73,8 @@ function normal(batch: Batch): string[] {
 function metricLine(m: Metric, resource: Resource): string {
   const d = m.data;
   let kind: string = d.type;
-  if (d.type === 'sum') kind += `(${temporalityName(d.temporality)}, ${d.isMonotonic ? 'monotonic' : 'non-monotonic'})`;
-  else if (d.type === 'histogram' || d.type === 'exponentialHistogram') kind += `(${temporalityName(d.temporality)})`;
+  if (d.type === 'sum') kind += `(${temporalityName(d.temporality).toLowerCase()}, ${d.isMonotonic ? 'monotonic' : 'non-monotonic'})`;
+  else if (d.type === 'histogram' || d.type === 'exponentialHistogram') kind += `(${temporalityName(d.temporality).toLowerCase()})`;
   const points = d.type === 'empty' ? 0 : d.dataPoints.length;
   const service = resource.attributes.find((kv) => kv.key === 'service.name');
   const unit = m.unit ? ` unit=${m.unit}` : '';

@@ -159,3 +159,15 @@ test('batcher shutdown returns at the deadline when downstream hangs', async () 
   await b.shutdown(Date.now() + 50);
   assert.ok(Date.now() - t0 < 5000);
 });
+
+test('batcher drain sends what is held and then passes new data straight on', async () => {
+  const rec = new Recorder();
+  const b = new Batcher({ timeoutMs: 60_000, sendBatchSize: 1000, sendBatchMaxSize: 0 }, rec, 'batch');
+  const held = b.consume(metrics(1, 1, 2));
+  b.drain();
+  await held;
+  assert.equal(rec.batches.length, 1);
+  await b.consume(metrics(1, 1, 1));
+  assert.equal(rec.batches.length, 2, 'a batch arriving while draining is sent at once');
+  await b.shutdown(Date.now() + 1000);
+});

@@ -30,6 +30,7 @@ export class Batcher {
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private closed = false;
+  private draining = false;
 
   constructor(
     private readonly opts: BatcherOptions,
@@ -44,7 +45,7 @@ export class Batcher {
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.pending.push(batch);
     this.pendingItems += items;
-    if (this.pendingItems >= this.opts.sendBatchSize) this.flush();
+    if (this.draining || this.pendingItems >= this.opts.sendBatchSize) this.flush();
     else if (this.timer === undefined && this.opts.timeoutMs > 0) {
       this.timer = setTimeout(() => this.flush(), this.opts.timeoutMs);
     } else if (this.opts.timeoutMs <= 0) this.flush();
@@ -81,6 +82,12 @@ export class Batcher {
     });
     this.inFlight.add(send);
     void send.finally(() => this.inFlight.delete(send));
+  }
+
+  /** Sends what is pending now and every later batch at once, without waiting to fill. */
+  drain(): void {
+    this.draining = true;
+    this.flush();
   }
 
   /** Flushes what is pending and waits for in-flight sends, up to the deadline. */

@@ -42,6 +42,7 @@ export const batchProcessorFactory: ProcessorFactory<BatchConfig> = {
     return {
       start: async () => pending.addCallback(observe),
       consume: (batch: Batch) => batcher.consume(batch),
+      drain: () => batcher.drain(),
       shutdown: async (deadline: number) => {
         await batcher.shutdown(deadline);
         pending.removeCallback(observe);
