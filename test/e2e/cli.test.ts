@@ -116,7 +116,8 @@ test('several --config files merge: maps deep-merge, lists replace', async () =>
   const http = await freePort();
   const base = `receivers:\n  otlp:\n    protocols:\n      http: {endpoint: 127.0.0.1:1}\nprocessors:\n  batch: {timeout: 10ms}\nexporters:\n  debug: {verbosity: basic}\nservice:\n  telemetry: {metrics: {level: none}}\n  pipelines:\n    metrics: {receivers: [otlp], processors: [batch], exporters: [debug]}\n`;
   const override = `receivers:\n  otlp:\n    protocols:\n      http: {endpoint: 127.0.0.1:${http}}\nexporters:\n  debug: {verbosity: normal}\nservice:\n  pipelines:\n    metrics: {processors: []}\n`;
-  const d = await Daemon.start([base, override]);
+  // No `run`: it is the default command.
+  const d = await Daemon.start([base, override], { args: [] });
   try {
     assert.equal((await post(http, '/v1/metrics', metricsJson('merged', 1, 'merged.metric'))).status, 200);
     await d.waitForStdout((s) => /^merged\.metric sum/m.test(s), 'normal verbosity from the second file');

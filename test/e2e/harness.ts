@@ -72,7 +72,7 @@ export class Daemon {
   }
 
   /** Starts the daemon and waits until it logs that every component started. */
-  static async start(configs: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Daemon> {
+  static async start(configs: string[], opts: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<Daemon> {
     const d = Daemon.spawn(configs, opts);
     try {
       await waitFor(() => d.stderr.includes('everything is ready') || d.exitInfo, 'the daemon to start');
