@@ -10,23 +10,8 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { acquireGrpc, acquireHttp, parseEndpoint, type GrpcExportHandler, type HttpHandler } from './listeners';
 import { grpcExport, request, waitFor } from '../receivers/otlp/harness';
+import { connects, freePort } from '../testing/ports';
 
-/** A port that was free a moment ago (the registry shares only non-zero ports). */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
 
 const answer = (text: string): HttpHandler => (_req, res) => res.end(text);
 const grpcAnswer = (text: string): GrpcExportHandler => (_call, cb) => cb(null, Buffer.from(text));

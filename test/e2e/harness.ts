@@ -5,25 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+export { freePort } from '../../src/testing/ports';
+
 export const ROOT = path.resolve(__dirname, '../../..');
 export const BIN = path.join(ROOT, 'bin', 'otel-pipeline');
-
-/** A port that was free a moment ago (bound and released on 127.0.0.1). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls `cond` until it is truthy or the timeout passes (then throws naming `what`). */
 export async function waitFor<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 20000): Promise<NonNullable<T>> {

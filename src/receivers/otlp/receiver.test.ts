@@ -17,27 +17,13 @@ import { decodeMetricsRequestJson } from '../../otlp/json';
 import { resolveOtlpConfig } from './config';
 import { otlpReceiverFactory } from './index';
 import { captureLogger, grpcExport, RecordingConsumer, request, startReceiver, waitFor } from './harness';
+import { connects, freePort } from '../../testing/ports';
 
 const JSON_METRICS = JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'm', gauge: { dataPoints: [{ asInt: '7', timeUnixNano: '1' }, { asInt: '8', timeUnixNano: '2' }] } }] }] }] });
 const PROTO_METRICS = Buffer.from(encodeMetricsRequest(decodeMetricsRequestJson(JSON_METRICS).data));
 const json = { 'content-type': 'application/json' };
 const README = path.resolve(__dirname, '..', '..', '..', '..', 'src', 'receivers', 'otlp', 'README.md');
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-function connects(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
-}
 
 function load(yaml: string) {
   return loadConfig([{ name: 'test.yaml', text: yaml }], new Registry([otlpReceiverFactory, debugExporter]), { OTLP_TOKEN: 't0ken' });
