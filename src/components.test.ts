@@ -19,6 +19,7 @@ import { silentLogger } from './telemetry/logger';
 const OVERRIDES: Record<string, Record<string, unknown>> = {
   'receiver:otlp': { protocols: { grpc: { endpoint: '127.0.0.1:0' }, http: { endpoint: '127.0.0.1:0' } } },
   'extension:health_check': { endpoint: '127.0.0.1:0' },
+  'exporter:prometheus': { endpoint: '127.0.0.1:0' },
 };
 
 /** The factory's config with every default filled, as the loader gives it. */

@@ -7,6 +7,7 @@ import { Registry } from './pipeline/registry';
 import { otlpReceiverFactory } from './receivers/otlp';
 import { batchProcessorFactory } from './processors/batch';
 import { debugExporterFactory } from './exporters/debug';
+import { prometheusExporterFactory } from './exporters/prometheus';
 import { healthCheckExtensionFactory } from './extensions/health_check';
 
 export const FACTORIES: readonly Factory[] = [
@@ -16,6 +17,7 @@ export const FACTORIES: readonly Factory[] = [
   batchProcessorFactory,
   // exporters
   debugExporterFactory,
+  prometheusExporterFactory,
   // extensions
   healthCheckExtensionFactory,
 ];

@@ -1,7 +1,8 @@
 /**
  * The config `otel-pipeline` runs when given no --config: OTLP in over gRPC
- * and HTTP for every signal, batched, printed by the debug exporter; health
- * on :13133 and self-telemetry on :8888. Loopback only.
+ * and HTTP for every signal, batched, printed by the debug exporter, and
+ * metrics served for Prometheus on :8889; health on :13133 and
+ * self-telemetry on :8888. Loopback only.
  */
 export const DEFAULT_CONFIG_NAME = '<embedded default>';
 
@@ -19,6 +20,8 @@ processors:
 exporters:
   debug:
     verbosity: basic
+  prometheus:
+    endpoint: 127.0.0.1:8889
 
 extensions:
   health_check:
@@ -35,7 +38,7 @@ service:
     metrics:
       receivers: [otlp]
       processors: [batch]
-      exporters: [debug]
+      exporters: [prometheus, debug]
     logs:
       receivers: [otlp]
       processors: [batch]

@@ -1,0 +1,248 @@
+/**
+ * What the Prometheus exporter serves: metric families of series, kept
+ * between scrapes. Monotonic delta sums and delta histograms accumulate into
+ * cumulative series (every delta adds, whoever sent it and whatever its start
+ * time); cumulative points replace; series not updated within the expiration
+ * are removed by a timer, with their job/instance's target_info going with
+ * the last of them.
+ */
+import { anyValueToString, getAttribute, type Attributes, type Resource } from '../../model/common';
+import type { Metric, NumberDataPoint, ResourceMetrics } from '../../model/metrics';
+import { Temporality } from '../../model/metrics';
+import { appendAttributeLabels, familyName, type Label, type NamingOptions, type PromType } from './naming';
+import { foldExponential, foldHistogram, foldSummary, newSeries, type Family, type Series } from './state';
+
+export interface StoreOptions {
+  naming: NamingOptions;
+  constLabels: Label[];
+  resourceToLabels: boolean;
+  expirationMs: number;
+}
+
+export interface TargetInfo {
+  labels: Label[];
+  series: number;
+}
+
+/** A metric refused because its name was first registered with another type or unit. */
+export interface Conflict {
+  name: string;
+  registered: string;
+  offered: string;
+}
+
+const NO_RECORDED_VALUE = 1;
+const IDENTITY = new Set(['job', 'instance']);
+
+export class SeriesStore {
+  /** By sample name (`x_total` for a counter). */
+  readonly families = new Map<string, Family>();
+  /** Every sample name a family writes, so no two families write the same one. */
+  private readonly claims = new Map<string, Family>();
+  readonly targets = new Map<string, TargetInfo>();
+  seriesCount = 0;
+  private readonly reserved: ReadonlySet<string>;
+
+  constructor(
+    private readonly opts: StoreOptions,
+    private readonly onConflict: (c: Conflict) => void,
+  ) {
+    this.reserved = new Set(['job', 'instance', 'otel_scope_name', 'otel_scope_version', ...opts.constLabels.map((l) => l[0])]);
+  }
+
+  ingest(resourceMetrics: readonly ResourceMetrics[], now = Date.now()): void {
+    for (const rm of resourceMetrics) {
+      const { target, base } = this.resourceLabels(rm.resource);
+      for (const sm of rm.scopeMetrics) {
+        const scope: Label[] = base.slice();
+        if (sm.scope.name) scope.push(['otel_scope_name', sm.scope.name]);
+        if (sm.scope.version) scope.push(['otel_scope_version', sm.scope.version]);
+        for (const m of sm.metrics) this.ingestMetric(m, scope, target, now);
+      }
+    }
+  }
+
+  /** job/instance, const labels and (when configured) every resource attribute; registers target_info. */
+  private resourceLabels(resource: Resource): { target: string; base: Label[] } {
+    const attrs = resource.attributes;
+    const name = getAttribute(attrs, 'service.name');
+    const ns = getAttribute(attrs, 'service.namespace');
+    const inst = getAttribute(attrs, 'service.instance.id');
+    const svc = name ? anyValueToString(name) : '';
+    const job = ns && anyValueToString(ns) ? `${anyValueToString(ns)}/${svc}` : svc;
+    const instance = inst ? anyValueToString(inst) : '';
+    const target = `${job}\xff${instance}`;
+    const base: Label[] = [['job', job], ['instance', instance], ...this.opts.constLabels];
+    if (this.opts.resourceToLabels) appendAttributeLabels(base, attrs, this.reserved);
+
+    const others: Attributes = attrs.filter((kv) => kv.key !== 'service.name' && kv.key !== 'service.namespace' && kv.key !== 'service.instance.id');
+    const info = this.targets.get(target);
+    if (others.length > 0 || info) {
+      const labels: Label[] = [['job', job], ['instance', instance]];
+      appendAttributeLabels(labels, others, IDENTITY);
+      if (info) info.labels = labels;
+      else this.targets.set(target, { labels, series: 0 });
+    }
+    return { target, base };
+  }
+
+  /**
+   * The family for a metric, registering it on first sight. Every sample name
+   * a family writes (`x_total`, `x_bucket`, `x_count`, ...) is claimed, so a
+   * later metric that would write one of them again is a conflict, not a
+   * broken exposition.
+   */
+  private family(m: Metric, type: PromType): Family | undefined {
+    const names = familyName(m.name, m.unit, type, this.opts.naming);
+    const f = this.families.get(names.sample);
+    if (f && f.type === type && f.otlpUnit === m.unit) return f;
+    const claimed = sampleNames(names.family, names.sample, type);
+    const taken = f ?? claimed.map((n) => this.claims.get(n)).find((x) => x !== undefined);
+    if (taken) {
+      this.onConflict({ name: names.sample, registered: `${taken.type} ${taken.sample} (unit "${taken.otlpUnit}")`, offered: `${type} (unit "${m.unit}") from ${m.name}` });
+      return undefined;
+    }
+    const created: Family = { name: names.family, sample: names.sample, unit: names.unit, type, help: m.description, otlpUnit: m.unit, series: new Map() };
+    this.families.set(names.sample, created);
+    for (const n of claimed) this.claims.set(n, created);
+    return created;
+  }
+
+  private ingestMetric(m: Metric, scope: Label[], target: string, now: number): void {
+    const d = m.data;
+    if (d.type === 'empty' || d.dataPoints.length === 0) return;
+    const type: PromType =
+      d.type === 'gauge' ? 'gauge' : d.type === 'sum' ? (d.isMonotonic ? 'counter' : 'gauge') : d.type === 'summary' ? 'summary' : 'histogram';
+    const f = this.family(m, type);
+    if (!f) return;
+    const delta = (d.type === 'sum' || d.type === 'histogram' || d.type === 'exponentialHistogram') && d.temporality === Temporality.Delta;
+    switch (d.type) {
+      case 'gauge':
+      case 'sum':
+        for (const p of d.dataPoints) {
+          const s = this.touch(f, scope, p, target, now);
+          if (s) foldNumber(s, p, d.type === 'sum', delta);
+        }
+        break;
+      case 'histogram':
+        for (const p of d.dataPoints) {
+          const s = this.touch(f, scope, p, target, now);
+          if (s) this.noteStart(s, p.startTimeMs, p.startTimeNs, p.timeMs, delta, foldHistogram(s, p, delta));
+        }
+        break;
+      case 'exponentialHistogram':
+        for (const p of d.dataPoints) {
+          const s = this.touch(f, scope, p, target, now);
+          if (!s) continue;
+          foldExponential(s, p, delta);
+          this.noteStart(s, p.startTimeMs, p.startTimeNs, p.timeMs, delta, true);
+        }
+        break;
+      case 'summary':
+        for (const p of d.dataPoints) {
+          const s = this.touch(f, scope, p, target, now);
+          if (!s) continue;
+          foldSummary(s, p);
+          this.noteStart(s, p.startTimeMs, p.startTimeNs, p.timeMs, false, true);
+        }
+        break;
+    }
+  }
+
+  /** The point's series, stamped as updated; undefined for a point flagged as having no recorded value. */
+  private touch(f: Family, scope: Label[], p: { attributes: Attributes; flags: number; timeMs: number }, target: string, now: number): Series | undefined {
+    if ((p.flags & NO_RECORDED_VALUE) !== 0) return undefined;
+    const s = this.series(f, scope, p.attributes, target, now);
+    s.updatedAt = now;
+    s.timestampMs = p.timeMs;
+    return s;
+  }
+
+  private noteStart(s: Series, startMs: number, startNs: number, timeMs: number, delta: boolean, continued: boolean): void {
+    if (delta) {
+      if (s.createdMs === 0 || !continued) s.createdMs = startMs || timeMs;
+      return;
+    }
+    s.createdMs = startMs;
+    s.startMs = startMs;
+    s.startNs = startNs;
+  }
+
+  private series(f: Family, scope: Label[], attrs: Attributes, target: string, now: number): Series {
+    const labels = scope.slice();
+    appendAttributeLabels(labels, attrs, this.reserved);
+    labels.sort(byName);
+    let key = '';
+    for (let i = 0; i < labels.length; i++) key += labels[i][0] + '\xfe' + labels[i][1] + '\xff';
+    let s = f.series.get(key);
+    if (!s) {
+      s = newSeries(labels, target, now);
+      f.series.set(key, s);
+      this.seriesCount++;
+      const info = this.targets.get(target);
+      if (info) info.series++;
+    }
+    return s;
+  }
+
+  /** Removes series not updated since `now - expiration`; returns how many went. */
+  expire(now = Date.now()): number {
+    const cutoff = now - this.opts.expirationMs;
+    let removed = 0;
+    for (const [name, f] of this.families) {
+      for (const [key, s] of f.series) {
+        if (s.updatedAt >= cutoff) continue;
+        f.series.delete(key);
+        removed++;
+        const info = this.targets.get(s.target);
+        if (info && --info.series <= 0) this.targets.delete(s.target);
+      }
+      if (f.series.size === 0) {
+        this.families.delete(name);
+        for (const n of sampleNames(f.name, f.sample, f.type)) this.claims.delete(n);
+      }
+    }
+    this.seriesCount -= removed;
+    return removed;
+  }
+}
+
+function sampleNames(family: string, sample: string, type: PromType): string[] {
+  switch (type) {
+    case 'counter':
+      // OpenMetrics names the family without `_total`, so that name is taken too.
+      return [family, sample, `${family}_created`];
+    case 'gauge':
+      return [sample];
+    case 'histogram':
+      return [family, `${family}_bucket`, `${family}_sum`, `${family}_count`, `${family}_created`];
+    case 'summary':
+      return [family, `${family}_sum`, `${family}_count`, `${family}_created`];
+  }
+}
+
+function byName(a: Label, b: Label): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+/**
+ * Sums and gauges. Deltas add (a monotonic counter's and an up-down
+ * counter's net value alike); cumulative points replace, and a start time
+ * that moves forward marks a reset.
+ */
+function foldNumber(s: Series, p: NumberDataPoint, isSum: boolean, delta: boolean): void {
+  const v = typeof p.value === 'bigint' ? Number(p.value) : p.value;
+  if (delta) {
+    if (s.createdMs === 0) s.createdMs = p.startTimeMs || p.timeMs;
+    s.value += v;
+  } else {
+    if (isSum && (p.startTimeMs !== s.startMs || p.startTimeNs !== s.startNs)) {
+      s.startMs = p.startTimeMs;
+      s.startNs = p.startTimeNs;
+      s.createdMs = p.startTimeMs;
+    }
+    s.value = v;
+  }
+  if (p.exemplars.length > 0) s.exemplar = p.exemplars[p.exemplars.length - 1];
+}
+
