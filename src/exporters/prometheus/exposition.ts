@@ -6,7 +6,7 @@
  */
 import { anyValueToString } from '../../model/common';
 import type { Exemplar } from '../../model/metrics';
-import { sanitizeLabelKey, type Label } from './naming';
+import { renderLabels, sanitizeLabelKey, withLabel, type Label } from './naming';
 import type { SeriesStore } from './store';
 import { expToClassic, type Family, type Series } from './state';
 
@@ -18,10 +18,6 @@ export interface RenderOptions {
   sendTimestamps: boolean;
 }
 
-function escapeLabel(v: string): string {
-  return /[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v;
-}
-
 function escapeHelp(v: string): string {
   return /[\\\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n') : v;
 }
@@ -31,13 +27,6 @@ export function formatValue(v: number): string {
   if (v === Infinity) return '+Inf';
   if (v === -Infinity) return '-Inf';
   return String(v);
-}
-
-function labelText(labels: Label[], extraName?: string, extraValue?: string): string {
-  let s = '';
-  for (let i = 0; i < labels.length; i++) s += (s ? ',' : '') + labels[i][0] + '="' + escapeLabel(labels[i][1]) + '"';
-  if (extraName !== undefined) s += (s ? ',' : '') + extraName + '="' + extraValue + '"';
-  return s ? '{' + s + '}' : '';
 }
 
 function hex(b: Uint8Array): string {
@@ -59,31 +48,51 @@ function exemplarText(e: Exemplar | undefined): string {
   }
   const value = typeof e.value === 'bigint' ? Number(e.value) : e.value;
   const ts = e.timeMs || e.timeNs ? ` ${(e.timeMs / 1000).toFixed(3)}` : '';
-  return ` # ${labelText(labels) || '{}'} ${formatValue(value)}${ts}`;
+  return ` # ${renderLabels(labels) || '{}'} ${formatValue(value)}${ts}`;
 }
 
+/**
+ * Collects the exposition in chunks of ~64 KiB: one string per line would be
+ * 100,000 pieces to join for a large scrape, one string for everything would
+ * be a 20 MiB tree of pieces; chunks are cheap to build and to write out.
+ */
 class Out {
-  parts: string[] = [];
+  readonly chunks: string[] = [];
+  private buf = '';
   constructor(private readonly opts: RenderOptions) {}
+
+  push(text: string): void {
+    this.buf += text;
+    if (this.buf.length >= 65536) {
+      this.chunks.push(this.buf);
+      this.buf = '';
+    }
+  }
 
   sample(name: string, labels: string, value: number, s: Series, exemplar = ''): void {
     let line = name + labels + ' ' + formatValue(value);
     if (this.opts.sendTimestamps && s.timestampMs > 0) line += ' ' + (this.opts.openMetrics ? (s.timestampMs / 1000).toFixed(3) : String(s.timestampMs));
-    this.parts.push(line + (this.opts.openMetrics ? exemplar : '') + '\n');
+    this.push(line + (this.opts.openMetrics ? exemplar : '') + '\n');
   }
 
   created(name: string, labels: string, s: Series): void {
-    if (this.opts.openMetrics && s.createdMs > 0) this.parts.push(`${name}_created${labels} ${(s.createdMs / 1000).toFixed(3)}\n`);
+    if (this.opts.openMetrics && s.createdMs > 0) this.push(`${name}_created${labels} ${(s.createdMs / 1000).toFixed(3)}\n`);
+  }
+
+  finish(): string[] {
+    if (this.buf) this.chunks.push(this.buf);
+    this.buf = '';
+    return this.chunks;
   }
 }
 
 function writeFamily(out: Out, f: Family, om: boolean): void {
   const metaName = om ? f.name : f.sample;
-  if (f.help) out.parts.push(`# HELP ${metaName} ${escapeHelp(f.help)}\n`);
-  out.parts.push(`# TYPE ${metaName} ${f.type}\n`);
-  if (om && f.unit && f.name.endsWith(`_${f.unit}`)) out.parts.push(`# UNIT ${f.name} ${f.unit}\n`);
+  if (f.help) out.push(`# HELP ${metaName} ${escapeHelp(f.help)}\n`);
+  out.push(`# TYPE ${metaName} ${f.type}\n`);
+  if (om && f.unit && f.name.endsWith(`_${f.unit}`)) out.push(`# UNIT ${f.name} ${f.unit}\n`);
   for (const s of f.series.values()) {
-    const labels = labelText(s.labels);
+    const labels = s.labels;
     switch (f.type) {
       case 'gauge':
         out.sample(f.name, labels, s.value, s);
@@ -93,10 +102,10 @@ function writeFamily(out: Out, f: Family, om: boolean): void {
         out.created(f.name, labels, s);
         break;
       case 'summary':
-        if (!s.summary) break;
-        for (const q of s.summary.quantiles) out.sample(f.name, labelText(s.labels, 'quantile', formatValue(q.quantile)), q.value, s);
-        out.sample(`${f.name}_sum`, labels, s.summary.sum, s);
-        out.sample(`${f.name}_count`, labels, s.summary.count, s);
+        if (s.data?.kind !== 'summary') break;
+        for (const q of s.data.quantiles) out.sample(f.name, withLabel(labels, 'quantile', formatValue(q.quantile)), q.value, s);
+        out.sample(`${f.name}_sum`, labels, s.data.sum, s);
+        out.sample(`${f.name}_count`, labels, s.data.count, s);
         out.created(f.name, labels, s);
         break;
       case 'histogram':
@@ -112,12 +121,12 @@ function writeHistogram(out: Out, f: Family, s: Series, labels: string): void {
   let sum: number;
   let count: number;
   let exemplars: Array<Exemplar | undefined> = [];
-  if (s.exp) {
-    ({ bounds, cumulative } = expToClassic(s.exp));
-    sum = s.exp.sum;
-    count = s.exp.count;
-  } else if (s.hist) {
-    const h = s.hist;
+  if (s.data?.kind === 'exp') {
+    ({ bounds, cumulative } = expToClassic(s.data));
+    sum = s.data.sum;
+    count = s.data.count;
+  } else if (s.data?.kind === 'hist') {
+    const h = s.data;
     bounds = [...h.bounds, Infinity];
     cumulative = [];
     let acc = 0;
@@ -128,20 +137,25 @@ function writeHistogram(out: Out, f: Family, s: Series, labels: string): void {
     exemplars = h.exemplars;
   } else return;
   for (let i = 0; i < bounds.length; i++) {
-    out.sample(`${f.name}_bucket`, labelText(s.labels, 'le', formatValue(bounds[i])), cumulative[i], s, exemplarText(exemplars[i]));
+    out.sample(`${f.name}_bucket`, withLabel(labels, 'le', formatValue(bounds[i])), cumulative[i], s, exemplarText(exemplars[i]));
   }
   out.sample(`${f.name}_sum`, labels, sum, s);
   out.sample(`${f.name}_count`, labels, count, s);
   out.created(f.name, labels, s);
 }
 
-export function render(store: SeriesStore, opts: RenderOptions): string {
+/** The exposition as chunks, for writing to a response one after another. */
+export function renderChunks(store: SeriesStore, opts: RenderOptions): string[] {
   const out = new Out(opts);
   for (const f of store.families.values()) writeFamily(out, f, opts.openMetrics);
-  if (store.targets.size > 0) {
-    out.parts.push(`# HELP target_info Target metadata\n# TYPE ${opts.openMetrics ? 'target info' : 'target_info gauge'}\n`);
-    for (const t of store.targets.values()) out.parts.push(`target_info${labelText(t.labels)} 1\n`);
+  if (store.hasTargetInfo()) {
+    out.push(`# HELP target_info Target metadata\n# TYPE ${opts.openMetrics ? 'target info' : 'target_info gauge'}\n`);
+    for (const t of store.targets.values()) if (t.labels) out.push(`target_info${t.labels} 1\n`);
   }
-  if (opts.openMetrics) out.parts.push('# EOF\n');
-  return out.parts.join('');
+  if (opts.openMetrics) out.push('# EOF\n');
+  return out.finish();
+}
+
+export function render(store: SeriesStore, opts: RenderOptions): string {
+  return renderChunks(store, opts).join('');
 }

@@ -8,7 +8,7 @@ import type { ComponentSettings, Exporter, ExporterFactory } from '../../pipelin
 import { duration, endpoint, object, tlsServer, tlsServerFiles, type TlsServerConfig } from '../../config/schema';
 import { acquireHttp, type Lease } from '../../net/listeners';
 import { sanitizeLabelKey, type Label } from './naming';
-import { OPENMETRICS_CONTENT_TYPE, render, TEXT_CONTENT_TYPE } from './exposition';
+import { OPENMETRICS_CONTENT_TYPE, renderChunks, TEXT_CONTENT_TYPE } from './exposition';
 import { SeriesStore } from './store';
 
 export interface PrometheusConfig {
@@ -113,8 +113,12 @@ export class PrometheusExporter implements Exporter {
       return;
     }
     const openMetrics = this.config.enable_open_metrics && /application\/openmetrics-text/.test(req.headers.accept ?? '');
-    const body = render(this.store, { openMetrics, sendTimestamps: this.config.send_timestamps });
     res.writeHead(200, { 'Content-Type': openMetrics ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE });
-    res.end(req.method === 'HEAD' ? undefined : body);
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    for (const chunk of renderChunks(this.store, { openMetrics, sendTimestamps: this.config.send_timestamps })) res.write(chunk);
+    res.end();
   }
 }

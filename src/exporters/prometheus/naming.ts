@@ -131,3 +131,20 @@ function joinCollisions(out: Label[], start: number, attrs: Attributes, reserved
     out.push([name, list.map((e) => e[1]).join(';')]);
   }
 }
+
+function escapeLabelValue(v: string): string {
+  return /[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v;
+}
+
+/** `{a="1",b="2"}` (values escaped), or '' for no labels. Rendered once per series, reused by every scrape. */
+export function renderLabels(labels: readonly Label[]): string {
+  if (labels.length === 0) return '';
+  let s = '{';
+  for (let i = 0; i < labels.length; i++) s += (i ? ',' : '') + labels[i][0] + '="' + escapeLabelValue(labels[i][1]) + '"';
+  return s + '}';
+}
+
+/** A rendered label set with one more label (`le`, `quantile`) at the end; the value must need no escaping. */
+export function withLabel(rendered: string, name: string, value: string): string {
+  return rendered === '' ? `{${name}="${value}"}` : `${rendered.slice(0, -1)},${name}="${value}"}`;
+}

@@ -3,9 +3,10 @@
  * how points fold into them: deltas add, cumulative points replace.
  */
 import type { Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint, SummaryDataPoint, ValueAtQuantile } from '../../model/metrics';
-import type { Label, PromType } from './naming';
+import type { PromType } from './naming';
 
 export interface HistogramState {
+  kind: 'hist';
   bounds: number[];
   /** Per-bucket (not cumulative) counts; one more than bounds. */
   counts: number[];
@@ -17,6 +18,7 @@ export interface HistogramState {
 
 /** An exponential histogram kept at its own scale, rendered as classic buckets at scrape time. */
 export interface ExpState {
+  kind: 'exp';
   scale: number;
   zeroCount: number;
   zeroThreshold: number;
@@ -29,17 +31,31 @@ export interface ExpState {
 }
 
 export interface SummaryState {
+  kind: 'summary';
   count: number;
   sum: number;
   quantiles: ValueAtQuantile[];
 }
 
+/** The job/instance a series belongs to, shared by all its series. */
+export interface Target {
+  /** `job\xffinstance`, its key in the store. */
+  key: string;
+  /** Rendered labels of its target_info series; '' when the resource has nothing beyond job and instance. */
+  labels: string;
+  series: number;
+}
+
+/**
+ * One series. Kept small (100,000 of them is a normal Claude Code fleet
+ * before the cardinality guard): the label set is stored once, rendered, as
+ * the map key; histogram and summary state hang off `data`.
+ */
 export interface Series {
-  labels: Label[];
+  /** The rendered label set (`{a="1",...}`); also the series' key in its family. */
+  labels: string;
   value: number;
-  hist: HistogramState | undefined;
-  exp: ExpState | undefined;
-  summary: SummaryState | undefined;
+  data: HistogramState | ExpState | SummaryState | undefined;
   /** Start of the cumulative series in ms (OpenMetrics `_created`); 0 when unknown. */
   createdMs: number;
   /** Start time of the last cumulative point, to see resets. */
@@ -49,8 +65,7 @@ export interface Series {
   timestampMs: number;
   /** Wall-clock ms of the last update, for expiry. */
   updatedAt: number;
-  /** The job/instance this series belongs to (key into the target_info map). */
-  target: string;
+  target: Target;
   exemplar: Exemplar | undefined;
 }
 
@@ -66,8 +81,8 @@ export interface Family {
   series: Map<string, Series>;
 }
 
-export function newSeries(labels: Label[], target: string, now: number): Series {
-  return { labels, value: 0, hist: undefined, exp: undefined, summary: undefined, createdMs: 0, startMs: 0, startNs: 0, timestampMs: 0, updatedAt: now, target, exemplar: undefined };
+export function newSeries(labels: string, target: Target, now: number): Series {
+  return { labels, value: 0, data: undefined, createdMs: 0, startMs: 0, startNs: 0, timestampMs: 0, updatedAt: now, target, exemplar: undefined };
 }
 
 function sameBounds(a: number[], b: number[]): boolean {
@@ -85,23 +100,23 @@ function bucketOf(bounds: number[], v: number): number {
 /** Folds a histogram point in; returns false when it restarted the series (new bounds). */
 export function foldHistogram(s: Series, p: HistogramDataPoint, delta: boolean): boolean {
   const counts = p.bucketCounts.length > 0 ? p.bucketCounts : new Array(p.explicitBounds.length + 1).fill(0);
-  const h = s.hist;
+  const h = s.data?.kind === 'hist' ? s.data : undefined;
   let continued = true;
   if (!delta || !h || !sameBounds(h.bounds, p.explicitBounds)) {
     continued = !!h && !delta;
-    s.hist = { bounds: p.explicitBounds.slice(), counts: counts.slice(), sum: p.sum ?? 0, count: p.count, exemplars: new Array(counts.length).fill(undefined) };
+    s.data = { kind: 'hist', bounds: p.explicitBounds.slice(), counts: counts.slice(), sum: p.sum ?? 0, count: p.count, exemplars: new Array(counts.length).fill(undefined) };
   } else {
     for (let i = 0; i < counts.length; i++) h.counts[i] += counts[i];
     h.sum += p.sum ?? 0;
     h.count += p.count;
   }
-  const state = s.hist!;
+  const state = s.data as HistogramState;
   for (const e of p.exemplars) state.exemplars[bucketOf(state.bounds, Number(e.value))] = e;
   return continued;
 }
 
 export function foldSummary(s: Series, p: SummaryDataPoint): void {
-  s.summary = { count: p.count, sum: p.sum, quantiles: p.quantileValues.slice().sort((a, b) => a.quantile - b.quantile) };
+  s.data = { kind: 'summary', count: p.count, sum: p.sum, quantiles: p.quantileValues.slice().sort((a, b) => a.quantile - b.quantile) };
 }
 
 /** Re-buckets `counts` (starting at `offset`) from one scale down by `shift` levels. */
@@ -130,9 +145,10 @@ function addBuckets(aOff: number, a: number[], bOff: number, b: number[]): { off
  * at the coarser scale (an index at scale s maps to index >> k at s - k).
  */
 export function foldExponential(s: Series, p: ExponentialHistogramDataPoint, delta: boolean): void {
-  const e = s.exp;
+  const e = s.data?.kind === 'exp' ? s.data : undefined;
   if (!delta || !e) {
-    s.exp = {
+    s.data = {
+      kind: 'exp',
       scale: p.scale, zeroCount: p.zeroCount, zeroThreshold: p.zeroThreshold,
       posOffset: p.positive.offset, pos: p.positive.bucketCounts.slice(),
       negOffset: p.negative.offset, neg: p.negative.bucketCounts.slice(),

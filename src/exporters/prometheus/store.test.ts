@@ -124,7 +124,7 @@ test('expiry removes idle series, their memory and their target_info; fresh seri
   assert.equal(s.targets.size, 2);
   assert.equal(s.expire(1500), 1);
   assert.equal(s.seriesCount, 1);
-  assert.deepEqual([...s.targets.values()].map((t) => t.labels), [[['job', 'other'], ['instance', ''], ['team', 'x']]]);
+  assert.deepEqual([...s.targets.values()].map((t) => t.labels), ['{job="other",instance="",team="x"}']);
   assert.equal(s.expire(2500), 1);
   assert.equal(s.families.size, 0);
   assert.equal(s.targets.size, 0);

@@ -9,19 +9,14 @@
 import { anyValueToString, getAttribute, type Attributes, type Resource } from '../../model/common';
 import type { Metric, NumberDataPoint, ResourceMetrics } from '../../model/metrics';
 import { Temporality } from '../../model/metrics';
-import { appendAttributeLabels, familyName, type Label, type NamingOptions, type PromType } from './naming';
-import { foldExponential, foldHistogram, foldSummary, newSeries, type Family, type Series } from './state';
+import { appendAttributeLabels, familyName, renderLabels, type Label, type NamingOptions, type PromType } from './naming';
+import { foldExponential, foldHistogram, foldSummary, newSeries, type Family, type Series, type Target } from './state';
 
 export interface StoreOptions {
   naming: NamingOptions;
   constLabels: Label[];
   resourceToLabels: boolean;
   expirationMs: number;
-}
-
-export interface TargetInfo {
-  labels: Label[];
-  series: number;
 }
 
 /** A metric refused because its name was first registered with another type or unit. */
@@ -39,7 +34,8 @@ export class SeriesStore {
   readonly families = new Map<string, Family>();
   /** Every sample name a family writes, so no two families write the same one. */
   private readonly claims = new Map<string, Family>();
-  readonly targets = new Map<string, TargetInfo>();
+  /** Every job/instance with series, by `job\xffinstance`. */
+  readonly targets = new Map<string, Target>();
   seriesCount = 0;
   private readonly reserved: ReadonlySet<string>;
 
@@ -63,7 +59,7 @@ export class SeriesStore {
   }
 
   /** job/instance, const labels and (when configured) every resource attribute; registers target_info. */
-  private resourceLabels(resource: Resource): { target: string; base: Label[] } {
+  private resourceLabels(resource: Resource): { target: Target; base: Label[] } {
     const attrs = resource.attributes;
     const name = getAttribute(attrs, 'service.name');
     const ns = getAttribute(attrs, 'service.namespace');
@@ -71,18 +67,20 @@ export class SeriesStore {
     const svc = name ? anyValueToString(name) : '';
     const job = ns && anyValueToString(ns) ? `${anyValueToString(ns)}/${svc}` : svc;
     const instance = inst ? anyValueToString(inst) : '';
-    const target = `${job}\xff${instance}`;
+    const key = `${job}\xff${instance}`;
     const base: Label[] = [['job', job], ['instance', instance], ...this.opts.constLabels];
     if (this.opts.resourceToLabels) appendAttributeLabels(base, attrs, this.reserved);
 
     const others: Attributes = attrs.filter((kv) => kv.key !== 'service.name' && kv.key !== 'service.namespace' && kv.key !== 'service.instance.id');
-    const info = this.targets.get(target);
-    if (others.length > 0 || info) {
-      const labels: Label[] = [['job', job], ['instance', instance]];
-      appendAttributeLabels(labels, others, IDENTITY);
-      if (info) info.labels = labels;
-      else this.targets.set(target, { labels, series: 0 });
+    let labels = '';
+    if (others.length > 0) {
+      const list: Label[] = [['job', job], ['instance', instance]];
+      appendAttributeLabels(list, others, IDENTITY);
+      labels = renderLabels(list);
     }
+    let target = this.targets.get(key);
+    if (!target) this.targets.set(key, (target = { key, labels: flatten(labels), series: 0 }));
+    else if (target.labels !== labels) target.labels = flatten(labels);
     return { target, base };
   }
 
@@ -108,7 +106,7 @@ export class SeriesStore {
     return created;
   }
 
-  private ingestMetric(m: Metric, scope: Label[], target: string, now: number): void {
+  private ingestMetric(m: Metric, scope: Label[], target: Target, now: number): void {
     const d = m.data;
     if (d.type === 'empty' || d.dataPoints.length === 0) return;
     const type: PromType =
@@ -150,7 +148,7 @@ export class SeriesStore {
   }
 
   /** The point's series, stamped as updated; undefined for a point flagged as having no recorded value. */
-  private touch(f: Family, scope: Label[], p: { attributes: Attributes; flags: number; timeMs: number }, target: string, now: number): Series | undefined {
+  private touch(f: Family, scope: Label[], p: { attributes: Attributes; flags: number; timeMs: number }, target: Target, now: number): Series | undefined {
     if ((p.flags & NO_RECORDED_VALUE) !== 0) return undefined;
     const s = this.series(f, scope, p.attributes, target, now);
     s.updatedAt = now;
@@ -168,21 +166,30 @@ export class SeriesStore {
     s.startNs = startNs;
   }
 
-  private series(f: Family, scope: Label[], attrs: Attributes, target: string, now: number): Series {
+  private series(f: Family, scope: Label[], attrs: Attributes, target: Target, now: number): Series {
     const labels = scope.slice();
     appendAttributeLabels(labels, attrs, this.reserved);
     labels.sort(byName);
-    let key = '';
-    for (let i = 0; i < labels.length; i++) key += labels[i][0] + '\xfe' + labels[i][1] + '\xff';
+    const key = renderLabels(labels);
     let s = f.series.get(key);
     if (!s) {
-      s = newSeries(labels, target, now);
-      f.series.set(key, s);
+      const flat = flatten(key);
+      s = newSeries(flat, target, now);
+      f.series.set(flat, s);
       this.seriesCount++;
-      const info = this.targets.get(target);
-      if (info) info.series++;
+      target.series++;
     }
     return s;
+  }
+
+  /** Whether any job/instance has attributes for a target_info series. */
+  hasTargetInfo(): boolean {
+    for (const t of this.targets.values()) if (t.labels) return true;
+    return false;
+  }
+
+  private deleteTarget(t: Target): void {
+    this.targets.delete(t.key);
   }
 
   /** Removes series not updated since `now - expiration`; returns how many went. */
@@ -194,8 +201,7 @@ export class SeriesStore {
         if (s.updatedAt >= cutoff) continue;
         f.series.delete(key);
         removed++;
-        const info = this.targets.get(s.target);
-        if (info && --info.series <= 0) this.targets.delete(s.target);
+        if (--s.target.series <= 0) this.deleteTarget(s.target);
       }
       if (f.series.size === 0) {
         this.families.delete(name);
@@ -205,6 +211,16 @@ export class SeriesStore {
     this.seriesCount -= removed;
     return removed;
   }
+}
+
+/**
+ * A flat copy of a string built by concatenation. V8 keeps such strings as
+ * trees of pieces (about 1 KiB for a typical label set, against ~200 bytes
+ * flat); a series keeps its key for its whole life, so it keeps a flat one.
+ * The JSON round trip is exact for every string, lone surrogates included.
+ */
+function flatten(s: string): string {
+  return s === '' ? s : JSON.parse(JSON.stringify(s));
 }
 
 function sampleNames(family: string, sample: string, type: PromType): string[] {
