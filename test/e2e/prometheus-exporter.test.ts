@@ -50,10 +50,11 @@ function runClient(env: NodeJS.ProcessEnv): Promise<void> {
 let daemon: Daemon;
 let prometheus: PrometheusServer;
 let exporterPort: number;
+let otlpHttpPort: number;
 
 before(async () => {
   const grpc = await freePort();
-  const httpPort = await freePort();
+  const httpPort = (otlpHttpPort = await freePort());
   exporterPort = await freePort();
   // Prometheus applies its targets a few seconds after it starts: start it alongside the daemon.
   const [d, p] = await Promise.all([
@@ -148,6 +149,49 @@ test('OpenMetrics when asked: # UNIT, _created, # EOF', async () => {
   assert.ok(body.endsWith('# EOF\n'));
 });
 
+test('awkward names and label values are escaped, and promtool still accepts the exposition', async () => {
+  const body = JSON.stringify({
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'weird "svc"' } }] },
+        scopeMetrics: [
+          {
+            metrics: [
+              {
+                name: 'odd.metric-name/with.dots',
+                unit: '{thing}',
+                gauge: {
+                  dataPoints: [
+                    {
+                      attributes: [
+                        { key: 'quote"key', value: { stringValue: 'say "hi"\\ back\nslash' } },
+                        { key: 'unicode', value: { stringValue: 'naïve ☃' } },
+                        { key: '0digit', value: { intValue: '7' } },
+                      ],
+                      timeUnixNano: '1700000000000000000',
+                      asDouble: 1.5,
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  });
+  assert.equal((await post(otlpHttpPort, '/v1/metrics', body)).status, 200);
+  let text = '';
+  await waitFor(async () => (text = (await scrape(exporterPort)).body).includes('odd_metric_name_with_dots{'), 'the odd metric');
+  assert.match(text, /^odd_metric_name_with_dots\{[^\n]*job="weird \\"svc\\""[^\n]*quote_key="say \\"hi\\"\\\\ back\\nslash"[^\n]*\} 1\.5$/m);
+  assert.match(text, /key_0digit="7"/);
+  assert.match(text, /unicode="naïve ☃"/);
+  const check = await promtoolCheckMetrics(text);
+  assert.ok(check.ok, check.output);
+});
+
+// Prometheus asks for OpenMetrics first, and the exporter has it enabled: these queries
+// also prove that a real Prometheus parses our OpenMetrics output.
 test('a real Prometheus scrapes it: PromQL sums and a histogram_quantile come out as sent', async () => {
   const sends = PROTOCOLS.length * ROUNDS;
   const input = await prometheus.waitForQuery('sum(claude_code_token_usage_tokens_total{type="input"})', (r) => r.length === 1 && r[0].value === 372 * sends);
@@ -159,6 +203,8 @@ test('a real Prometheus scrapes it: PromQL sums and a histogram_quantile come ou
   // Per round: 0.5 → (0,5], 7 → (5,10], 30 → (25,50]. The median is halfway through (5,10].
   const q = await prometheus.waitForQuery('histogram_quantile(0.5, sum by (le) (agent_task_duration_seconds_bucket))', (r) => r.length === 1 && Number.isFinite(r[0].value));
   assert.equal(q[0].value, 7.5);
+  const targets = await prometheus.targets();
+  assert.deepEqual(targets.map((t) => [t.health, t.lastError]), [['up', '']]);
 });
 
 test('expiry runs on a timer: an idle series disappears without any scrape, and the series count drops', async () => {

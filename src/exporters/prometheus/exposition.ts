@@ -88,7 +88,7 @@ class Out {
 
 function writeFamily(out: Out, f: Family, om: boolean): void {
   const metaName = om ? f.name : f.sample;
-  if (f.help) out.push(`# HELP ${metaName} ${escapeHelp(f.help)}\n`);
+  out.push(`# HELP ${metaName} ${escapeHelp(f.help)}\n`);
   out.push(`# TYPE ${metaName} ${f.type}\n`);
   if (om && f.unit && f.name.endsWith(`_${f.unit}`)) out.push(`# UNIT ${f.name} ${f.unit}\n`);
   for (const s of f.series.values()) {

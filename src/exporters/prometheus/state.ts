@@ -75,6 +75,7 @@ export interface Family {
   sample: string;
   unit: string;
   type: PromType;
+  /** The OTLP description, or its original name when it has none (promtool wants help text). */
   help: string;
   /** The OTLP unit and type it was first registered with; later conflicts are refused. */
   otlpUnit: string;

@@ -100,7 +100,7 @@ export class SeriesStore {
       this.onConflict({ name: names.sample, registered: `${taken.type} ${taken.sample} (unit "${taken.otlpUnit}")`, offered: `${type} (unit "${m.unit}") from ${m.name}` });
       return undefined;
     }
-    const created: Family = { name: names.family, sample: names.sample, unit: names.unit, type, help: m.description, otlpUnit: m.unit, series: new Map() };
+    const created: Family = { name: names.family, sample: names.sample, unit: names.unit, type, help: m.description || m.name, otlpUnit: m.unit, series: new Map() };
     this.families.set(names.sample, created);
     for (const n of claimed) this.claims.set(n, created);
     return created;
