@@ -137,3 +137,23 @@ test('points flagged as having no recorded value are skipped', () => {
   s.ingest(rm(d));
   assert.equal(s.seriesCount, 0);
 });
+
+test('OpenMetrics carries exemplars on counters and on the bucket they fall in; text format leaves them out', () => {
+  const s = store();
+  const ex = (value: number) => ({ filteredAttributes: [{ key: 'user.id', value: str('u1') }], timeMs: 1700000001234, timeNs: 0, valueType: 'double' as const, value, spanId: Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), traceId: new Uint8Array(16).fill(0xab) });
+  const counter = sum([[3, 'input']], 1);
+  if (counter.type === 'sum') counter.dataPoints[0].exemplars = [ex(3)];
+  s.ingest(rm(counter));
+  s.ingest(
+    rm(
+      { type: 'histogram', temporality: 1, dataPoints: [{ attributes: [], startTimeMs: 1, startTimeNs: 0, timeMs: 2, timeNs: 0, flags: 0, count: 2, sum: 60, bucketCounts: [1, 1, 0], explicitBounds: [10, 100], exemplars: [ex(50)], min: undefined, max: undefined }] },
+      { name: 'task.duration', unit: 'ms' },
+    ),
+  );
+  const om = render(s, { openMetrics: true, sendTimestamps: false });
+  const trace = 'ab'.repeat(16);
+  assert.match(om, new RegExp(`^claude_code_token_usage_tokens_total\\{[^}]*\\} 3 # \\{trace_id="${trace}",span_id="0102030405060708",user_id="u1"\\} 3 1700000001\\.234$`, 'm'));
+  assert.match(om, new RegExp(`^task_duration_milliseconds_bucket\\{[^}]*le="100"\\} 2 # \\{trace_id="${trace}",span_id="0102030405060708",user_id="u1"\\} 50 1700000001\\.234$`, 'm'));
+  assert.match(om, /^task_duration_milliseconds_bucket\{[^}]*le="10"\} 1$/m, 'no exemplar on a bucket none fell in');
+  assert.ok(!render(s, { openMetrics: false, sendTimestamps: false }).includes('trace_id'), 'the text format has no exemplars');
+});
