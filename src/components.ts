@@ -6,6 +6,7 @@ import type { Factory } from './pipeline/component';
 import { Registry } from './pipeline/registry';
 import { otlpReceiverFactory } from './receivers/otlp';
 import { batchProcessorFactory } from './processors/batch';
+import { cardinalityGuardProcessorFactory } from './processors/cardinality_guard';
 import { debugExporterFactory } from './exporters/debug';
 import { prometheusExporterFactory } from './exporters/prometheus';
 import { healthCheckExtensionFactory } from './extensions/health_check';
@@ -15,6 +16,7 @@ export const FACTORIES: readonly Factory[] = [
   otlpReceiverFactory,
   // processors
   batchProcessorFactory,
+  cardinalityGuardProcessorFactory,
   // exporters
   debugExporterFactory,
   prometheusExporterFactory,
