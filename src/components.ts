@@ -6,6 +6,8 @@ import type { Factory } from './pipeline/component';
 import { Registry } from './pipeline/registry';
 import { otlpReceiverFactory } from './receivers/otlp';
 import { batchProcessorFactory } from './processors/batch';
+import { attributesProcessorFactory } from './processors/attributes';
+import { resourceProcessorFactory } from './processors/resource';
 import { cardinalityGuardProcessorFactory } from './processors/cardinality_guard';
 import { debugExporterFactory } from './exporters/debug';
 import { prometheusExporterFactory } from './exporters/prometheus';
@@ -16,6 +18,8 @@ export const FACTORIES: readonly Factory[] = [
   otlpReceiverFactory,
   // processors
   batchProcessorFactory,
+  attributesProcessorFactory,
+  resourceProcessorFactory,
   cardinalityGuardProcessorFactory,
   // exporters
   debugExporterFactory,
