@@ -86,6 +86,24 @@ export function nodeAt(node: LNode | undefined, path: readonly Segment[]): LNode
   return cur;
 }
 
+const OPEN = '\u2983';
+const CLOSE = '\u2984';
+
+/**
+ * `{key: service.name, value: ${OTEL_SERVICE_NAME}, action: upsert}` is how
+ * people write collector configs, but `{` and `}` end a plain scalar inside a
+ * YAML flow map, so the reference would be a syntax error. References are
+ * swapped for look-alike brackets (one UTF-16 unit each, so every line and
+ * column stays put) before parsing and swapped back in every scalar after.
+ */
+function shieldReferences(text: string): string {
+  return text.includes('${') ? text.replace(/\$\{([^{}\r\n]*)\}/g, `$${OPEN}$1${CLOSE}`) : text;
+}
+
+function unshieldReferences(s: string): string {
+  return s.includes(OPEN) ? s.replace(new RegExp(`\\$${OPEN}([^${CLOSE}]*)${CLOSE}`, 'g'), '$${$1}') : s;
+}
+
 export function parseSource(src: ConfigSource): ParseResult {
   const lc = new LineCounter();
   const problems: ConfigProblem[] = [];
@@ -94,7 +112,7 @@ export function parseSource(src: ConfigSource): ParseResult {
     const { line, col } = lc.linePos(offset);
     return { file: src.name, line, column: col };
   };
-  const docs = parseAllDocuments(src.text, { lineCounter: lc, uniqueKeys: false, prettyErrors: false, merge: false });
+  const docs = parseAllDocuments(shieldReferences(src.text), { lineCounter: lc, uniqueKeys: false, prettyErrors: false, merge: false });
   const list = Array.isArray(docs) ? docs : [];
   let syntax = false;
   for (const doc of list) {
@@ -152,6 +170,7 @@ class Converter {
       const empty = n.value === null && n.range && n.range[0] === n.range[1];
       let value = n.value;
       if (typeof value === 'bigint') value = Number(value);
+      else if (typeof value === 'string') value = unshieldReferences(value);
       return { kind: 'scalar', loc: empty && holder ? holder : own, value, plain: n.type === 'PLAIN' };
     }
     if (isSeq(n)) {
@@ -171,7 +190,7 @@ class Converter {
           this.problems.push(problemAt(keyLoc, path, 'map keys must be plain strings'));
           continue;
         }
-        const key = String(k.value);
+        const key = unshieldReferences(String(k.value));
         const value = this.node(pair.value as Node | null, [...path, key], keyLoc);
         if (key === '<<' && k.type === 'PLAIN') {
           merges.push(value);
