@@ -6,6 +6,9 @@ import type { Factory } from './pipeline/component';
 import { Registry } from './pipeline/registry';
 import { otlpReceiverFactory } from './receivers/otlp';
 import { batchProcessorFactory } from './processors/batch';
+import { memoryLimiterProcessorFactory } from './processors/memory_limiter';
+import { filterProcessorFactory } from './processors/filter';
+import { resourceDetectionProcessorFactory } from './processors/resourcedetection';
 import { attributesProcessorFactory } from './processors/attributes';
 import { resourceProcessorFactory } from './processors/resource';
 import { cardinalityGuardProcessorFactory } from './processors/cardinality_guard';
@@ -18,6 +21,9 @@ export const FACTORIES: readonly Factory[] = [
   otlpReceiverFactory,
   // processors
   batchProcessorFactory,
+  memoryLimiterProcessorFactory,
+  filterProcessorFactory,
+  resourceDetectionProcessorFactory,
   attributesProcessorFactory,
   resourceProcessorFactory,
   cardinalityGuardProcessorFactory,
