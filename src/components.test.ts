@@ -20,6 +20,8 @@ const OVERRIDES: Record<string, Record<string, unknown>> = {
   'receiver:otlp': { protocols: { grpc: { endpoint: '127.0.0.1:0' }, http: { endpoint: '127.0.0.1:0' } } },
   'extension:health_check': { endpoint: '127.0.0.1:0' },
   'exporter:prometheus': { endpoint: '127.0.0.1:0' },
+  // A limit is required (no sensible default for every machine).
+  'processor:memory_limiter': { limit_mib: 4096 },
 };
 
 /** The factory's config with every default filled, as the loader gives it. */
