@@ -1,8 +1,10 @@
 /**
  * OTLP/JSON decoding of the messages every signal shares: AnyValue, KeyValue
- * lists, Resource, InstrumentationScope, plus the loop over repeated messages.
+ * lists, Resource, InstrumentationScope, the request envelope, plus the loop
+ * over repeated messages.
  */
 import { EMPTY, emptyResource, emptyScope, type AnyValue, type EntityRef, type InstrumentationScope, type KeyValue, type Resource } from '../../model/common';
+import type { FieldNames, ResourceX, ScopeX, SignalEnvelope } from '../signals';
 import {
   arrV,
   boolV,
@@ -200,4 +202,30 @@ export function scopeV(ctx: Ctx, v: unknown): InstrumentationScope {
 /** Rejects every item of a container (e.g. the points of a nameless metric). */
 export function rejectAll(ctx: Ctx, count: number, why: string): void {
   if (count > 0) ctx.rej.add(count, `${where(ctx)} ${why}`);
+}
+
+/**
+ * The resources of a parsed Export*ServiceRequest: the envelope (see
+ * ../signals.ts) walked once for all signals, with the signal's item decoder.
+ * Each level reads its head (resource / scope), then its list, then
+ * schemaUrl: that order decides which error a bad request reports first.
+ */
+export function envelopeV<R extends ResourceX, S extends ScopeX, T>(
+  ctx: Ctx,
+  root: Rec,
+  env: SignalEnvelope<R, S, T>,
+  item: (ctx: Ctx, o: Rec) => T | undefined,
+): R[] {
+  const scopeX = (ctx: Ctx, o: Rec): S => env.scope(scopeV(ctx, o.scope), listV(ctx, o, env.items, item), schemaUrlV(ctx, o));
+  const resourceX = (ctx: Ctx, o: Rec): R =>
+    env.resource(resourceV(ctx, o.resource), listV(ctx, o, env.scopes, scopeX), schemaUrlV(ctx, o));
+  return listV(ctx, root, env.resources, resourceX);
+}
+
+function listV<T>(ctx: Ctx, o: Rec, [camel, snake]: FieldNames, fn: (ctx: Ctx, o: Rec) => T | undefined): T[] {
+  return messagesV(ctx, get(o, camel, snake), camel, fn);
+}
+
+function schemaUrlV(ctx: Ctx, o: Rec): string {
+  return strV(ctx, get(o, 'schemaUrl', 'schema_url'), 'schemaUrl');
 }

@@ -1,7 +1,8 @@
 /** OTLP/JSON ExportLogsServiceRequest / ExportTraceServiceRequest → the model. */
-import type { LogRecord, ResourceLogs, ScopeLogs } from '../../model/logs';
-import type { ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink, SpanStatus } from '../../model/traces';
-import { anyValueV, itemOk, keyValuesV, messagesV, resourceV, scopeV } from './decode-common';
+import type { LogRecord, ResourceLogs } from '../../model/logs';
+import type { ResourceSpans, Span, SpanEvent, SpanLink, SpanStatus } from '../../model/traces';
+import { LOGS_ENVELOPE, TRACES_ENVELOPE } from '../signals';
+import { anyValueV, envelopeV, itemOk, keyValuesV, messagesV } from './decode-common';
 import { type Ctx, enumV, get, idV, markBad, objV, type Rec, strV, timeV, u32V, where } from './read';
 
 const SEVERITY: Record<string, number> = { SEVERITY_NUMBER_UNSPECIFIED: 0 };
@@ -27,23 +28,12 @@ const STATUS_CODE: Readonly<Record<string, number>> = {
 
 /** The resources of a parsed ExportLogsServiceRequest. */
 export function logsFromRoot(ctx: Ctx, root: Rec): ResourceLogs[] {
-  return messagesV(ctx, get(root, 'resourceLogs', 'resource_logs'), 'resourceLogs', resourceLogsV);
+  return envelopeV(ctx, root, LOGS_ENVELOPE, logRecordV);
 }
 
-function resourceLogsV(ctx: Ctx, o: Rec): ResourceLogs {
-  return {
-    resource: resourceV(ctx, o.resource),
-    scopeLogs: messagesV(ctx, get(o, 'scopeLogs', 'scope_logs'), 'scopeLogs', scopeLogsV),
-    schemaUrl: strV(ctx, get(o, 'schemaUrl', 'schema_url'), 'schemaUrl'),
-  };
-}
-
-function scopeLogsV(ctx: Ctx, o: Rec): ScopeLogs {
-  return {
-    scope: scopeV(ctx, o.scope),
-    logRecords: messagesV(ctx, get(o, 'logRecords', 'log_records'), 'logRecords', logRecordV),
-    schemaUrl: strV(ctx, get(o, 'schemaUrl', 'schema_url'), 'schemaUrl'),
-  };
+/** The resources of a parsed ExportTraceServiceRequest. */
+export function tracesFromRoot(ctx: Ctx, root: Rec): ResourceSpans[] {
+  return envelopeV(ctx, root, TRACES_ENVELOPE, spanV);
 }
 
 function logRecordV(ctx: Ctx, o: Rec): LogRecord | undefined {
@@ -67,27 +57,6 @@ function logRecordV(ctx: Ctx, o: Rec): LogRecord | undefined {
     eventName: strV(ctx, get(o, 'eventName', 'event_name'), 'eventName'),
   };
   return itemOk(ctx) ? r : undefined;
-}
-
-/** The resources of a parsed ExportTraceServiceRequest. */
-export function tracesFromRoot(ctx: Ctx, root: Rec): ResourceSpans[] {
-  return messagesV(ctx, get(root, 'resourceSpans', 'resource_spans'), 'resourceSpans', resourceSpansV);
-}
-
-function resourceSpansV(ctx: Ctx, o: Rec): ResourceSpans {
-  return {
-    resource: resourceV(ctx, o.resource),
-    scopeSpans: messagesV(ctx, get(o, 'scopeSpans', 'scope_spans'), 'scopeSpans', scopeSpansV),
-    schemaUrl: strV(ctx, get(o, 'schemaUrl', 'schema_url'), 'schemaUrl'),
-  };
-}
-
-function scopeSpansV(ctx: Ctx, o: Rec): ScopeSpans {
-  return {
-    scope: scopeV(ctx, o.scope),
-    spans: messagesV(ctx, o.spans, 'spans', spanV),
-    schemaUrl: strV(ctx, get(o, 'schemaUrl', 'schema_url'), 'schemaUrl'),
-  };
 }
 
 function droppedV(ctx: Ctx, o: Rec, camel: string, snake: string): number {

@@ -10,6 +10,7 @@ import type { ResourceLogs } from '../../model/logs';
 import type { ResourceMetrics } from '../../model/metrics';
 import type { ResourceSpans } from '../../model/traces';
 import { type DecodeResult, OtlpDecodeError } from '../decode-result';
+import { type FieldNames, LOGS_ENVELOPE, METRICS_ENVELOPE, TRACES_ENVELOPE } from '../signals';
 import { logsFromRoot, tracesFromRoot } from './decode-logs-traces';
 import { metricsFromRoot } from './decode-metrics';
 import { bodyText, hasMarkedNumbers, parseJsonBody } from './parse';
@@ -77,10 +78,10 @@ export function decodeTracesRequestObject(obj: unknown): DecodeResult<ResourceSp
   return run(obj, tracesFromRoot);
 }
 
-const TOP_KEYS: readonly [Signal, string, string][] = [
-  ['metrics', 'resourceMetrics', 'resource_metrics'],
-  ['logs', 'resourceLogs', 'resource_logs'],
-  ['traces', 'resourceSpans', 'resource_spans'],
+const TOP_KEYS: readonly [Signal, FieldNames][] = [
+  ['metrics', METRICS_ENVELOPE.resources],
+  ['logs', LOGS_ENVELOPE.resources],
+  ['traces', TRACES_ENVELOPE.resources],
 ];
 
 /**
@@ -90,7 +91,7 @@ const TOP_KEYS: readonly [Signal, string, string][] = [
  */
 export function sniffJsonSignal(parsed: unknown): Signal | undefined {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  for (const [signal, camel, snake] of TOP_KEYS)
+  for (const [signal, [camel, snake]] of TOP_KEYS)
     if (Object.prototype.hasOwnProperty.call(parsed, camel) || Object.prototype.hasOwnProperty.call(parsed, snake))
       return signal;
   return undefined;

@@ -5,6 +5,7 @@
  */
 import type { AnyValue, EntityRef, InstrumentationScope, KeyValue, Resource } from '../../model/common';
 import { nanosToString } from '../../model/nanos';
+import type { ResourceX, ScopeX, SignalEnvelope } from '../signals';
 
 /** A JSON string literal. */
 export const q: (s: string) => string = JSON.stringify;
@@ -148,4 +149,24 @@ export function scopeFld(s: string, sc: InstrumentationScope): string {
   o = listFld(o, 'attributes', sc.attributes, keyValue);
   o = intFld(o, 'droppedAttributesCount', sc.droppedAttributesCount);
   return o.length === 1 ? s : fld(s, 'scope', o + '}');
+}
+
+/**
+ * An Export*ServiceRequest (`{}` when empty): the envelope (see ../signals.ts)
+ * written once for all signals, with the signal's item writer.
+ */
+export function envelopeJson<R extends ResourceX, S extends ScopeX, T>(
+  data: readonly R[],
+  env: SignalEnvelope<R, S, T>,
+  item: (x: T) => string,
+): string {
+  const scopeX = (sx: S): string => {
+    const s = listFld(scopeFld('{', sx.scope), env.items[0], env.itemsOf(sx), item);
+    return strFld(s, 'schemaUrl', sx.schemaUrl) + '}';
+  };
+  const resourceX = (rx: R): string => {
+    const s = listFld(resourceFld('{', rx.resource), env.scopes[0], env.scopesOf(rx), scopeX);
+    return strFld(s, 'schemaUrl', rx.schemaUrl) + '}';
+  };
+  return data.length === 0 ? '{}' : '{"' + env.resources[0] + '":' + list(data, resourceX) + '}';
 }

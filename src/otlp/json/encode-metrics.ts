@@ -1,4 +1,4 @@
-/** ResourceMetrics[] → OTLP/JSON ExportMetricsServiceRequest. */
+/** Metric → OTLP/JSON, for the ExportMetricsServiceRequest envelope in encode.ts. */
 import type {
   Exemplar,
   ExponentialBuckets,
@@ -7,8 +7,6 @@ import type {
   Metric,
   NumberDataPoint,
   NumberValueType,
-  ResourceMetrics,
-  ScopeMetrics,
   SummaryDataPoint,
   ValueAtQuantile,
 } from '../../model/metrics';
@@ -22,25 +20,10 @@ import {
   isZero,
   keyValue,
   listFld,
-  resourceFld,
-  scopeFld,
   strFld,
   timeFld,
   uint64,
 } from './encode-common';
-
-/** One ResourceMetrics message. */
-export function resourceMetrics(rm: ResourceMetrics): string {
-  let s = resourceFld('{', rm.resource);
-  s = listFld(s, 'scopeMetrics', rm.scopeMetrics, scopeMetrics);
-  return strFld(s, 'schemaUrl', rm.schemaUrl) + '}';
-}
-
-function scopeMetrics(sm: ScopeMetrics): string {
-  let s = scopeFld('{', sm.scope);
-  s = listFld(s, 'metrics', sm.metrics, metric);
-  return strFld(s, 'schemaUrl', sm.schemaUrl) + '}';
-}
 
 /** `"dataPoints":[...]` (or nothing) plus temporality, as the body of a data message. */
 function dataBody<T>(points: readonly T[], f: (p: T) => string, temporality: number): string {
@@ -48,7 +31,8 @@ function dataBody<T>(points: readonly T[], f: (p: T) => string, temporality: num
   return listFld(s, 'dataPoints', points, f);
 }
 
-function metric(m: Metric): string {
+/** One Metric message. */
+export function metric(m: Metric): string {
   let s = strFld('{', 'name', m.name);
   s = strFld(s, 'description', m.description);
   s = strFld(s, 'unit', m.unit);

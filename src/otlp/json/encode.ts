@@ -5,26 +5,27 @@
  * NaN/±Infinity as "NaN"/"Infinity"/"-Infinity".
  */
 import type { Signal } from '../../model/batch';
-import type { LogRecord, ResourceLogs, ScopeLogs } from '../../model/logs';
+import type { LogRecord, ResourceLogs } from '../../model/logs';
 import type { ResourceMetrics } from '../../model/metrics';
-import type { ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink } from '../../model/traces';
+import type { ResourceSpans, Span, SpanEvent, SpanLink } from '../../model/traces';
+import { LOGS_ENVELOPE, METRICS_ENVELOPE, TRACES_ENVELOPE } from '../signals';
 import { REJECTED_FIELD } from './decode';
-import { anyValue, flat, fld, idFld, intFld, keyValue, list, listFld, resourceFld, scopeFld, strFld, timeFld } from './encode-common';
-import { resourceMetrics } from './encode-metrics';
+import { anyValue, envelopeJson, flat, fld, idFld, intFld, keyValue, listFld, strFld, timeFld } from './encode-common';
+import { metric } from './encode-metrics';
 
 /** Serialises metrics as an OTLP/JSON ExportMetricsServiceRequest. */
 export function encodeMetricsRequestJson(data: readonly ResourceMetrics[]): string {
-  return data.length === 0 ? '{}' : '{"resourceMetrics":' + list(data, resourceMetrics) + '}';
+  return envelopeJson(data, METRICS_ENVELOPE, metric);
 }
 
 /** Serialises logs as an OTLP/JSON ExportLogsServiceRequest. */
 export function encodeLogsRequestJson(data: readonly ResourceLogs[]): string {
-  return data.length === 0 ? '{}' : '{"resourceLogs":' + list(data, resourceLogs) + '}';
+  return envelopeJson(data, LOGS_ENVELOPE, logRecord);
 }
 
 /** Serialises spans as an OTLP/JSON ExportTraceServiceRequest. */
 export function encodeTracesRequestJson(data: readonly ResourceSpans[]): string {
-  return data.length === 0 ? '{}' : '{"resourceSpans":' + list(data, resourceSpans) + '}';
+  return envelopeJson(data, TRACES_ENVELOPE, span);
 }
 
 /**
@@ -40,18 +41,6 @@ export function encodeExportResponseJson(signal: Signal, rejected: number, error
   return '{"partialSuccess":' + s + '}}';
 }
 
-function resourceLogs(rl: ResourceLogs): string {
-  let s = resourceFld('{', rl.resource);
-  s = listFld(s, 'scopeLogs', rl.scopeLogs, scopeLogs);
-  return strFld(s, 'schemaUrl', rl.schemaUrl) + '}';
-}
-
-function scopeLogs(sl: ScopeLogs): string {
-  let s = scopeFld('{', sl.scope);
-  s = listFld(s, 'logRecords', sl.logRecords, logRecord);
-  return strFld(s, 'schemaUrl', sl.schemaUrl) + '}';
-}
-
 function logRecord(r: LogRecord): string {
   let s = timeFld('{', 'timeUnixNano', r.timeMs, r.timeNs);
   s = timeFld(s, 'observedTimeUnixNano', r.observedTimeMs, r.observedTimeNs);
@@ -64,18 +53,6 @@ function logRecord(r: LogRecord): string {
   s = idFld(s, 'traceId', r.traceId);
   s = idFld(s, 'spanId', r.spanId);
   return flat(strFld(s, 'eventName', r.eventName) + '}');
-}
-
-function resourceSpans(rs: ResourceSpans): string {
-  let s = resourceFld('{', rs.resource);
-  s = listFld(s, 'scopeSpans', rs.scopeSpans, scopeSpans);
-  return strFld(s, 'schemaUrl', rs.schemaUrl) + '}';
-}
-
-function scopeSpans(ss: ScopeSpans): string {
-  let s = scopeFld('{', ss.scope);
-  s = listFld(s, 'spans', ss.spans, span);
-  return strFld(s, 'schemaUrl', ss.schemaUrl) + '}';
 }
 
 function event(e: SpanEvent): string {

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OtlpDecodeError } from '../decode-result';
+import { prng } from '../proto/fixtures-wire';
 import {
   decodeLogsRequestJson,
   decodeMetricsRequestJson,
@@ -14,18 +15,6 @@ import {
   encodeMetricsRequestJson,
   encodeTracesRequestJson,
 } from './index';
-
-/** mulberry32: small, fast, good enough to spread mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ATTRS = `[{"key":"s","value":{"stringValue":"v"}},{"key":"i","value":{"intValue":"-9007199254740993"}},
   {"key":"d","value":{"doubleValue":"NaN"}},{"key":"b","value":{"boolValue":true}},{"key":"y","value":{"bytesValue":"AQID"}},

@@ -243,39 +243,31 @@ export function optDoubleV(ctx: Ctx, v: unknown, name: string): number | undefin
   return v === undefined || v === null ? undefined : doubleV(ctx, v, name);
 }
 
-/** A `repeated uint64` of counts; null elements are not allowed. */
+/** A `repeated` scalar field read with `elem`; null elements are not allowed (`what` names the type they must be). */
+function scalarsV<T>(ctx: Ctx, v: unknown, name: string, what: string, elem: (ctx: Ctx, x: unknown, name: string, i: number) => T): T[] {
+  const a = arrV(ctx, v, name);
+  const out = new Array<T>(a.length);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (x === null) wrong(ctx, what, x, name, i);
+    out[i] = elem(ctx, x, name, i);
+  }
+  return out;
+}
+
+/** A `repeated uint64` of counts. */
 export function u64ArrayV(ctx: Ctx, v: unknown, name: string): number[] {
-  const a = arrV(ctx, v, name);
-  const out = new Array<number>(a.length);
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    if (x === null) wrong(ctx, 'an unsigned integer (string or number)', x, name, i);
-    out[i] = u64V(ctx, x, name, i);
-  }
-  return out;
+  return scalarsV(ctx, v, name, 'an unsigned integer (string or number)', u64V);
 }
 
-/** A `repeated double`; null elements are not allowed. */
+/** A `repeated double`. */
 export function doubleArrayV(ctx: Ctx, v: unknown, name: string): number[] {
-  const a = arrV(ctx, v, name);
-  const out = new Array<number>(a.length);
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    if (x === null) wrong(ctx, 'a number', x, name, i);
-    out[i] = doubleV(ctx, x, name, i);
-  }
-  return out;
+  return scalarsV(ctx, v, name, 'a number', doubleV);
 }
 
-/** A `repeated string`; null elements are not allowed. */
+/** A `repeated string`. */
 export function stringArrayV(ctx: Ctx, v: unknown, name: string): string[] {
-  const a = arrV(ctx, v, name);
-  const out = new Array<string>(a.length);
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] === null) wrong(ctx, 'a string', null, name, i);
-    out[i] = strV(ctx, a[i], name, i);
-  }
-  return out;
+  return scalarsV(ctx, v, name, 'a string', strV);
 }
 
 const HEX = new Int8Array(128).fill(-1);

@@ -37,10 +37,10 @@ export function readAnyValue(r: ProtoReader, name: string, i: number, depth: num
           v = { kind: 'double', value: r.double() };
           break;
         case 0x2a:
-          v = { kind: 'array', value: readArrayValue(r, depth) };
+          v = { kind: 'array', value: readValues(r, depth, 'array_value', readAnyValue) };
           break;
         case 0x32:
-          v = { kind: 'kvlist', value: readKeyValueList(r, depth) };
+          v = { kind: 'kvlist', value: readValues(r, depth, 'kvlist_value', readKeyValue) };
           break;
         case 0x3a:
           v = { kind: 'bytes', value: r.bytes() };
@@ -56,35 +56,25 @@ export function readAnyValue(r: ProtoReader, name: string, i: number, depth: num
   }
 }
 
-function readArrayValue(r: ProtoReader, depth: number): AnyValue[] {
+/** The `values` (field 1) of an ArrayValue or KeyValueList, one nesting level deeper. */
+function readValues<T>(
+  r: ProtoReader,
+  depth: number,
+  name: string,
+  readItem: (r: ProtoReader, name: string, i: number, depth: number) => T,
+): T[] {
   const end = r.lenEnd();
-  const values: AnyValue[] = [];
+  const values: T[] = [];
   try {
     while (r.pos < end) {
       const tag = r.uint32();
-      if (tag === 0x0a) values.push(readAnyValue(r, 'values', values.length, depth + 1));
+      if (tag === 0x0a) values.push(readItem(r, 'values', values.length, depth + 1));
       else r.skip(tag);
     }
     r.endMessage(end);
     return values;
   } catch (e) {
-    return withPath(e, 'array_value');
-  }
-}
-
-function readKeyValueList(r: ProtoReader, depth: number): KeyValue[] {
-  const end = r.lenEnd();
-  const values: KeyValue[] = [];
-  try {
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (tag === 0x0a) values.push(readKeyValue(r, 'values', values.length, depth + 1));
-      else r.skip(tag);
-    }
-    r.endMessage(end);
-    return values;
-  } catch (e) {
-    return withPath(e, 'kvlist_value');
+    return withPath(e, name);
   }
 }
 
@@ -262,14 +252,8 @@ export function writeResource(w: ProtoWriter, res: Resource): void {
   for (const ref of res.entityRefs) {
     w.uint32(0x1a);
     const e = w.begin();
-    if (ref.schemaUrl !== '') {
-      w.uint32(0x0a);
-      w.string(ref.schemaUrl);
-    }
-    if (ref.type !== '') {
-      w.uint32(0x12);
-      w.string(ref.type);
-    }
+    writeStringField(w, 0x0a, ref.schemaUrl);
+    writeStringField(w, 0x12, ref.type);
     writeStrings(w, 0x1a, ref.idKeys);
     writeStrings(w, 0x22, ref.descriptionKeys);
     w.end(e);
@@ -283,14 +267,8 @@ export function writeScope(w: ProtoWriter, scope: InstrumentationScope): void {
   if (name === '' && version === '' && attributes.length === 0 && droppedAttributesCount === 0) return;
   w.uint32(0x0a);
   const s = w.begin();
-  if (name !== '') {
-    w.uint32(0x0a);
-    w.string(name);
-  }
-  if (version !== '') {
-    w.uint32(0x12);
-    w.string(version);
-  }
+  writeStringField(w, 0x0a, name);
+  writeStringField(w, 0x12, version);
   writeKeyValues(w, 0x1a, attributes);
   if (droppedAttributesCount) {
     w.uint32(0x20);
@@ -304,5 +282,37 @@ export function writeStringField(w: ProtoWriter, tag: number, s: string): void {
   if (s !== '') {
     w.uint32(tag);
     w.string(s);
+  }
+}
+
+/** Writes a non-empty bytes field (ids). */
+export function writeBytesField(w: ProtoWriter, tag: number, b: Uint8Array): void {
+  if (b.length !== 0) {
+    w.uint32(tag);
+    w.bytes(b);
+  }
+}
+
+/** Writes a non-zero uint32 field (dropped counts, point flags). */
+export function writeUint32Field(w: ProtoWriter, tag: number, v: number): void {
+  if (v !== 0) {
+    w.uint32(tag);
+    w.uint32(v >>> 0);
+  }
+}
+
+/** Writes a non-zero int32 or enum field. */
+export function writeInt32Field(w: ProtoWriter, tag: number, v: number): void {
+  if (v !== 0) {
+    w.uint32(tag);
+    w.int32(v);
+  }
+}
+
+/** Writes a non-zero fixed32 field (span, link and log record flags). */
+export function writeFixed32Field(w: ProtoWriter, tag: number, v: number): void {
+  if (v !== 0) {
+    w.uint32(tag);
+    w.fixed32(v);
   }
 }

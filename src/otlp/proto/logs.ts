@@ -2,17 +2,29 @@
  * opentelemetry/proto/logs/v1/logs.proto (ExportLogsServiceRequest):
  * decoding into the model and canonical encoding from it.
  */
-import { EMPTY, type AnyValue, type InstrumentationScope, type KeyValue, type Resource } from '../../model/common';
-import type { LogRecord, ResourceLogs, ScopeLogs } from '../../model/logs';
-import { Rejections, type DecodeResult } from '../decode-result';
+import { EMPTY, type AnyValue, type KeyValue } from '../../model/common';
+import type { LogRecord, ResourceLogs } from '../../model/logs';
+import type { DecodeResult, Rejections } from '../decode-result';
+import { LOGS_ENVELOPE } from '../signals';
 import {
-  readAnyValue, readKeyValue, readResource, readScope, seg,
-  writeAnyValue, writeKeyValues, writeResource, writeScope, writeStringField,
+  readAnyValue, readKeyValue, seg,
+  writeAnyValue, writeBytesField, writeFixed32Field, writeInt32Field, writeKeyValues, writeStringField, writeUint32Field,
 } from './common';
-import { finishError, withPath, ProtoReader } from './reader';
+import { decodeEnvelope, encodeEnvelope } from './envelope';
+import { withPath, type ProtoReader } from './reader';
 import { SHARED_WRITER as w } from './writer';
 
 const NO_BYTES: Uint8Array = new Uint8Array(0);
+
+/** A log record, left out when its ids have an impossible length. */
+function readValidLogRecord(r: ProtoReader, i: number, rej: Rejections): LogRecord | undefined {
+  const lr = readLogRecord(r, i);
+  const t = lr.traceId.length;
+  const s = lr.spanId.length;
+  if ((t === 0 || t === 16) && (s === 0 || s === 8)) return lr;
+  rej.add(1, 'log record trace_id must be empty or 16 bytes and span_id empty or 8 bytes');
+  return undefined;
+}
 
 /**
  * Decodes an ExportLogsServiceRequest. Throws OtlpDecodeError when the bytes
@@ -20,67 +32,12 @@ const NO_BYTES: Uint8Array = new Uint8Array(0);
  * impossible length are left out and counted in `rejected`.
  */
 export function decodeLogsRequest(buf: Uint8Array): DecodeResult<ResourceLogs> {
-  const r = new ProtoReader(buf);
-  const rej = new Rejections();
-  const data: ResourceLogs[] = [];
-  try {
-    while (r.pos < r.len) {
-      const tag = r.uint32();
-      if (tag === 0x0a) data.push(readResourceLogs(r, data.length, rej));
-      else r.skip(tag);
-    }
-  } catch (e) {
-    finishError(e, 'ExportLogsServiceRequest');
-  }
-  return { data, rejected: rej.count, rejectMessage: rej.message };
+  return decodeEnvelope(buf, LOGS_ENVELOPE, readValidLogRecord);
 }
 
-function readResourceLogs(r: ProtoReader, i: number, rej: Rejections): ResourceLogs {
-  const end = r.lenEnd();
-  try {
-    let resource: Resource | undefined;
-    const scopeLogs: ScopeLogs[] = [];
-    let schemaUrl = '';
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (tag === 0x0a) resource = readResource(r);
-      else if (tag === 0x12) scopeLogs.push(readScopeLogs(r, scopeLogs.length, rej));
-      else if (tag === 0x1a) schemaUrl = r.string();
-      else r.skip(tag);
-    }
-    r.endMessage(end);
-    resource ??= { attributes: [], droppedAttributesCount: 0, entityRefs: [] };
-    return { resource, scopeLogs, schemaUrl };
-  } catch (e) {
-    return withPath(e, seg('resource_logs', i));
-  }
-}
-
-function readScopeLogs(r: ProtoReader, i: number, rej: Rejections): ScopeLogs {
-  const end = r.lenEnd();
-  try {
-    let scope: InstrumentationScope | undefined;
-    const logRecords: LogRecord[] = [];
-    let schemaUrl = '';
-    let n = 0;
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (tag === 0x0a) scope = readScope(r);
-      else if (tag === 0x12) {
-        const lr = readLogRecord(r, n++);
-        const t = lr.traceId.length;
-        const s = lr.spanId.length;
-        if ((t === 0 || t === 16) && (s === 0 || s === 8)) logRecords.push(lr);
-        else rej.add(1, 'log record trace_id must be empty or 16 bytes and span_id empty or 8 bytes');
-      } else if (tag === 0x1a) schemaUrl = r.string();
-      else r.skip(tag);
-    }
-    r.endMessage(end);
-    scope ??= { name: '', version: '', attributes: [], droppedAttributesCount: 0 };
-    return { scope, logRecords, schemaUrl };
-  } catch (e) {
-    return withPath(e, seg('scope_logs', i));
-  }
+/** Encodes an ExportLogsServiceRequest (canonical proto3). Returns a fresh copy the caller owns. */
+export function encodeLogsRequest(data: readonly ResourceLogs[]): Uint8Array {
+  return encodeEnvelope(data, LOGS_ENVELOPE, writeLogRecord);
 }
 
 function readLogRecord(r: ProtoReader, i: number): LogRecord {
@@ -155,35 +112,10 @@ function readLogRecord(r: ProtoReader, i: number): LogRecord {
   }
 }
 
-/** Encodes an ExportLogsServiceRequest (canonical proto3). Returns a fresh copy the caller owns. */
-export function encodeLogsRequest(data: readonly ResourceLogs[]): Uint8Array {
-  w.reset();
-  for (const rl of data) {
-    w.uint32(0x0a);
-    const r = w.begin();
-    writeResource(w, rl.resource);
-    for (const sl of rl.scopeLogs) {
-      w.uint32(0x12);
-      const s = w.begin();
-      writeScope(w, sl.scope);
-      for (const lr of sl.logRecords) writeLogRecord(lr);
-      writeStringField(w, 0x1a, sl.schemaUrl);
-      w.end(s);
-    }
-    writeStringField(w, 0x1a, rl.schemaUrl);
-    w.end(r);
-  }
-  return w.finish();
-}
-
+/** A LogRecord's fields (the envelope writes its tag and length). */
 function writeLogRecord(lr: LogRecord): void {
-  w.uint32(0x12);
-  const s = w.begin();
   w.time(0x09, lr.timeMs, lr.timeNs);
-  if (lr.severityNumber !== 0) {
-    w.uint32(0x10);
-    w.int32(lr.severityNumber);
-  }
+  writeInt32Field(w, 0x10, lr.severityNumber);
   writeStringField(w, 0x1a, lr.severityText);
   if (lr.body.kind !== 'empty') {
     w.uint32(0x2a);
@@ -192,23 +124,10 @@ function writeLogRecord(lr: LogRecord): void {
     w.end(b);
   }
   writeKeyValues(w, 0x32, lr.attributes);
-  if (lr.droppedAttributesCount !== 0) {
-    w.uint32(0x38);
-    w.uint32(lr.droppedAttributesCount >>> 0);
-  }
-  if (lr.flags !== 0) {
-    w.uint32(0x45);
-    w.fixed32(lr.flags);
-  }
-  if (lr.traceId.length) {
-    w.uint32(0x4a);
-    w.bytes(lr.traceId);
-  }
-  if (lr.spanId.length) {
-    w.uint32(0x52);
-    w.bytes(lr.spanId);
-  }
+  writeUint32Field(w, 0x38, lr.droppedAttributesCount);
+  writeFixed32Field(w, 0x45, lr.flags);
+  writeBytesField(w, 0x4a, lr.traceId);
+  writeBytesField(w, 0x52, lr.spanId);
   w.time(0x59, lr.observedTimeMs, lr.observedTimeNs);
   writeStringField(w, 0x62, lr.eventName);
-  w.end(s);
 }

@@ -13,35 +13,17 @@ import type {
   ResourceMetrics,
   SummaryDataPoint,
 } from '../../model/metrics';
-import { writeKeyValues, writeResource, writeScope, writeStringField } from './common';
+import { METRICS_ENVELOPE } from '../signals';
+import { writeBytesField, writeInt32Field, writeKeyValues, writeStringField, writeUint32Field } from './common';
+import { encodeEnvelope } from './envelope';
 import { isNonZeroDouble, SHARED_WRITER as w } from './writer';
 
 /** Encodes an ExportMetricsServiceRequest. Returns a fresh copy the caller owns. */
 export function encodeMetricsRequest(data: readonly ResourceMetrics[]): Uint8Array {
-  w.reset();
-  for (const rm of data) {
-    w.uint32(0x0a);
-    const r = w.begin();
-    writeResource(w, rm.resource);
-    for (const sm of rm.scopeMetrics) {
-      w.uint32(0x12);
-      const s = w.begin();
-      writeScope(w, sm.scope);
-      for (const m of sm.metrics) {
-        w.uint32(0x12);
-        const ms = w.begin();
-        writeMetric(m);
-        w.end(ms);
-      }
-      writeStringField(w, 0x1a, sm.schemaUrl);
-      w.end(s);
-    }
-    writeStringField(w, 0x1a, rm.schemaUrl);
-    w.end(r);
-  }
-  return w.finish();
+  return encodeEnvelope(data, METRICS_ENVELOPE, writeMetric);
 }
 
+/** A Metric's fields (the envelope writes its tag and length). */
 function writeMetric(m: Metric): void {
   writeStringField(w, 0x0a, m.name);
   writeStringField(w, 0x12, m.description);
@@ -59,7 +41,7 @@ function writeMetric(m: Metric): void {
         break;
       case 'sum':
         for (const p of d.dataPoints) writeNumberPoint(p);
-        writeTemporality(d.temporality);
+        writeInt32Field(w, 0x10, d.temporality);
         if (d.isMonotonic) {
           w.uint32(0x18);
           w.bool(true);
@@ -67,11 +49,11 @@ function writeMetric(m: Metric): void {
         break;
       case 'histogram':
         for (const p of d.dataPoints) writeHistogramPoint(p);
-        writeTemporality(d.temporality);
+        writeInt32Field(w, 0x10, d.temporality);
         break;
       case 'exponentialHistogram':
         for (const p of d.dataPoints) writeExpHistogramPoint(p);
-        writeTemporality(d.temporality);
+        writeInt32Field(w, 0x10, d.temporality);
         break;
       case 'summary':
         for (const p of d.dataPoints) writeSummaryPoint(p);
@@ -80,20 +62,6 @@ function writeMetric(m: Metric): void {
     w.end(s);
   }
   writeKeyValues(w, 0x62, m.metadata);
-}
-
-function writeTemporality(t: number): void {
-  if (t !== 0) {
-    w.uint32(0x10);
-    w.int32(t);
-  }
-}
-
-function writeUint32Field(tag: number, v: number): void {
-  if (v !== 0) {
-    w.uint32(tag);
-    w.uint32(v >>> 0);
-  }
 }
 
 function writeCountField(tag: number, v: number): void {
@@ -110,29 +78,55 @@ function writeDoubleField(tag: number, v: number | undefined, always: boolean): 
   }
 }
 
-function writeNumberPoint(p: NumberDataPoint): void {
+/** The fields every point kind has. */
+type PointHead = Pick<NumberDataPoint, 'attributes' | 'startTimeMs' | 'startTimeNs' | 'timeMs' | 'timeNs' | 'flags'>;
+
+/**
+ * Opens a point (field 1 of its data message) and writes its timestamps,
+ * fields 2 and 3 in every kind. Only the exponential histogram numbers its
+ * attributes 1, so they go first there; the caller writes the rest and ends
+ * the point with `w.end` on the returned mark.
+ */
+function beginPoint(p: PointHead, attributesFirst: boolean): number {
   w.uint32(0x0a);
   const s = w.begin();
+  if (attributesFirst) writeKeyValues(w, 0x0a, p.attributes);
   w.time(0x11, p.startTimeMs, p.startTimeNs);
   w.time(0x19, p.timeMs, p.timeNs);
+  return s;
+}
+
+/** Attributes and flags, adjacent fields in the kinds that number attributes after their data. */
+function writeAttributesAndFlags(p: PointHead, attributesTag: number, flagsTag: number): void {
+  writeKeyValues(w, attributesTag, p.attributes);
+  writeUint32Field(w, flagsTag, p.flags);
+}
+
+/**
+ * count (field 4) and sum (5) of histogram and summary points. A histogram's
+ * sum is `optional`, written whenever set; a summary's is a plain double,
+ * omitted when 0.
+ */
+function writeCountAndSum(count: number, sum: number | undefined, sumIsOptional: boolean): void {
+  writeCountField(0x21, count);
+  writeDoubleField(0x29, sum, sumIsOptional);
+}
+
+function writeNumberPoint(p: NumberDataPoint): void {
+  const s = beginPoint(p, false);
   if (p.valueType === 'double') writeDoubleField(0x21, Number(p.value), true);
   for (const e of p.exemplars) writeExemplar(0x2a, e);
   if (p.valueType === 'int') {
     w.uint32(0x31);
     w.sfixed64(p.value);
   }
-  writeKeyValues(w, 0x3a, p.attributes);
-  writeUint32Field(0x40, p.flags);
+  writeAttributesAndFlags(p, 0x3a, 0x40);
   w.end(s);
 }
 
 function writeHistogramPoint(p: HistogramDataPoint): void {
-  w.uint32(0x0a);
-  const s = w.begin();
-  w.time(0x11, p.startTimeMs, p.startTimeNs);
-  w.time(0x19, p.timeMs, p.timeNs);
-  writeCountField(0x21, p.count);
-  writeDoubleField(0x29, p.sum, true);
+  const s = beginPoint(p, false);
+  writeCountAndSum(p.count, p.sum, true);
   if (p.bucketCounts.length) {
     w.uint32(0x32);
     w.packedFixed64(p.bucketCounts);
@@ -142,21 +136,15 @@ function writeHistogramPoint(p: HistogramDataPoint): void {
     w.packedDoubles(p.explicitBounds);
   }
   for (const e of p.exemplars) writeExemplar(0x42, e);
-  writeKeyValues(w, 0x4a, p.attributes);
-  writeUint32Field(0x50, p.flags);
+  writeAttributesAndFlags(p, 0x4a, 0x50);
   writeDoubleField(0x59, p.min, true);
   writeDoubleField(0x61, p.max, true);
   w.end(s);
 }
 
 function writeExpHistogramPoint(p: ExponentialHistogramDataPoint): void {
-  w.uint32(0x0a);
-  const s = w.begin();
-  writeKeyValues(w, 0x0a, p.attributes);
-  w.time(0x11, p.startTimeMs, p.startTimeNs);
-  w.time(0x19, p.timeMs, p.timeNs);
-  writeCountField(0x21, p.count);
-  writeDoubleField(0x29, p.sum, true);
+  const s = beginPoint(p, true);
+  writeCountAndSum(p.count, p.sum, true);
   if (p.scale !== 0) {
     w.uint32(0x30);
     w.sint32(p.scale);
@@ -164,7 +152,7 @@ function writeExpHistogramPoint(p: ExponentialHistogramDataPoint): void {
   writeCountField(0x39, p.zeroCount);
   writeBuckets(0x42, p.positive);
   writeBuckets(0x4a, p.negative);
-  writeUint32Field(0x50, p.flags);
+  writeUint32Field(w, 0x50, p.flags);
   for (const e of p.exemplars) writeExemplar(0x5a, e);
   writeDoubleField(0x61, p.min, true);
   writeDoubleField(0x69, p.max, true);
@@ -189,12 +177,8 @@ function writeBuckets(tag: number, b: ExponentialBuckets): void {
 }
 
 function writeSummaryPoint(p: SummaryDataPoint): void {
-  w.uint32(0x0a);
-  const s = w.begin();
-  w.time(0x11, p.startTimeMs, p.startTimeNs);
-  w.time(0x19, p.timeMs, p.timeNs);
-  writeCountField(0x21, p.count);
-  writeDoubleField(0x29, p.sum, false);
+  const s = beginPoint(p, false);
+  writeCountAndSum(p.count, p.sum, false);
   for (const q of p.quantileValues) {
     w.uint32(0x32);
     const qs = w.begin();
@@ -202,8 +186,7 @@ function writeSummaryPoint(p: SummaryDataPoint): void {
     writeDoubleField(0x11, q.value, false);
     w.end(qs);
   }
-  writeKeyValues(w, 0x3a, p.attributes);
-  writeUint32Field(0x40, p.flags);
+  writeAttributesAndFlags(p, 0x3a, 0x40);
   w.end(s);
 }
 
@@ -212,14 +195,8 @@ function writeExemplar(tag: number, e: Exemplar): void {
   const s = w.begin();
   w.time(0x11, e.timeMs, e.timeNs);
   if (e.valueType === 'double') writeDoubleField(0x19, Number(e.value), true);
-  if (e.spanId.length) {
-    w.uint32(0x22);
-    w.bytes(e.spanId);
-  }
-  if (e.traceId.length) {
-    w.uint32(0x2a);
-    w.bytes(e.traceId);
-  }
+  writeBytesField(w, 0x22, e.spanId);
+  writeBytesField(w, 0x2a, e.traceId);
   if (e.valueType === 'int') {
     w.uint32(0x31);
     w.sfixed64(e.value);

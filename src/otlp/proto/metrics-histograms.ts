@@ -4,47 +4,30 @@
  * are accepted packed (what proto3 writers send) and unpacked.
  */
 import type { KeyValue } from '../../model/common';
-import type {
-  Exemplar,
-  ExponentialBuckets,
-  ExponentialHistogramDataPoint,
-  HistogramDataPoint,
-} from '../../model/metrics';
+import type { ExponentialBuckets, ExponentialHistogramDataPoint, HistogramDataPoint } from '../../model/metrics';
 import type { Rejections } from '../decode-result';
 import { readKeyValue, seg } from './common';
-import { addExemplar, readExemplar } from './metrics-points';
+import { PointHead } from './metrics-points';
 import { withPath, type ProtoReader } from './reader';
+
+const HISTOGRAM_HEAD = new PointHead(0x50, 0x42);
+const EXP_HISTOGRAM_HEAD = new PointHead(0x50, 0x5a);
 
 /** Reads a length-delimited HistogramDataPoint; the bucket/bounds check is the caller's. */
 export function readHistogramPoint(r: ProtoReader, i: number, rej: Rejections): HistogramDataPoint {
   const end = r.lenEnd();
   try {
+    const h = HISTOGRAM_HEAD.start();
     const attributes: KeyValue[] = [];
-    let startTimeMs = 0;
-    let startTimeNs = 0;
-    let timeMs = 0;
-    let timeNs = 0;
     let count = 0;
     let sum: number | undefined;
     const bucketCounts: number[] = [];
     const explicitBounds: number[] = [];
-    const exemplars: Exemplar[] = [];
-    let flags = 0;
     let min: number | undefined;
     let max: number | undefined;
     while (r.pos < end) {
       const tag = r.uint32();
       switch (tag) {
-        case 0x11:
-          r.time();
-          startTimeMs = r.ms;
-          startTimeNs = r.ns;
-          break;
-        case 0x19:
-          r.time();
-          timeMs = r.ms;
-          timeNs = r.ns;
-          break;
         case 0x21:
           count = r.fixed64Number();
           break;
@@ -63,14 +46,8 @@ export function readHistogramPoint(r: ProtoReader, i: number, rej: Rejections): 
         case 0x3a:
           r.packedDoubles(explicitBounds);
           break;
-        case 0x42:
-          addExemplar(exemplars, readExemplar(r, exemplars.length), rej);
-          break;
         case 0x4a:
           attributes.push(readKeyValue(r, 'attributes', attributes.length));
-          break;
-        case 0x50:
-          flags = r.uint32();
           break;
         case 0x59:
           min = r.double();
@@ -79,13 +56,13 @@ export function readHistogramPoint(r: ProtoReader, i: number, rej: Rejections): 
           max = r.double();
           break;
         default:
-          r.skip(tag);
+          h.field(r, tag, rej);
       }
     }
     r.endMessage(end);
     return {
-      attributes, startTimeMs, startTimeNs, timeMs, timeNs, flags,
-      count, sum, bucketCounts, explicitBounds, exemplars, min, max,
+      attributes, startTimeMs: h.startTimeMs, startTimeNs: h.startTimeNs, timeMs: h.timeMs, timeNs: h.timeNs,
+      flags: h.flags, count, sum, bucketCounts, explicitBounds, exemplars: h.exemplars(), min, max,
     };
   } catch (e) {
     return withPath(e, seg('data_points', i));
@@ -96,19 +73,14 @@ export function readHistogramPoint(r: ProtoReader, i: number, rej: Rejections): 
 export function readExpHistogramPoint(r: ProtoReader, i: number, rej: Rejections): ExponentialHistogramDataPoint {
   const end = r.lenEnd();
   try {
+    const h = EXP_HISTOGRAM_HEAD.start();
     const attributes: KeyValue[] = [];
-    let startTimeMs = 0;
-    let startTimeNs = 0;
-    let timeMs = 0;
-    let timeNs = 0;
     let count = 0;
     let sum: number | undefined;
     let scale = 0;
     let zeroCount = 0;
     let positive: ExponentialBuckets | undefined;
     let negative: ExponentialBuckets | undefined;
-    let flags = 0;
-    const exemplars: Exemplar[] = [];
     let min: number | undefined;
     let max: number | undefined;
     let zeroThreshold = 0;
@@ -117,16 +89,6 @@ export function readExpHistogramPoint(r: ProtoReader, i: number, rej: Rejections
       switch (tag) {
         case 0x0a:
           attributes.push(readKeyValue(r, 'attributes', attributes.length));
-          break;
-        case 0x11:
-          r.time();
-          startTimeMs = r.ms;
-          startTimeNs = r.ns;
-          break;
-        case 0x19:
-          r.time();
-          timeMs = r.ms;
-          timeNs = r.ns;
           break;
         case 0x21:
           count = r.fixed64Number();
@@ -146,12 +108,6 @@ export function readExpHistogramPoint(r: ProtoReader, i: number, rej: Rejections
         case 0x4a:
           negative = readBuckets(r, 'negative');
           break;
-        case 0x50:
-          flags = r.uint32();
-          break;
-        case 0x5a:
-          addExemplar(exemplars, readExemplar(r, exemplars.length), rej);
-          break;
         case 0x61:
           min = r.double();
           break;
@@ -162,15 +118,15 @@ export function readExpHistogramPoint(r: ProtoReader, i: number, rej: Rejections
           zeroThreshold = r.double();
           break;
         default:
-          r.skip(tag);
+          h.field(r, tag, rej);
       }
     }
     r.endMessage(end);
     positive ??= { offset: 0, bucketCounts: [] };
     negative ??= { offset: 0, bucketCounts: [] };
     return {
-      attributes, startTimeMs, startTimeNs, timeMs, timeNs, flags,
-      count, sum, scale, zeroCount, positive, negative, exemplars, min, max, zeroThreshold,
+      attributes, startTimeMs: h.startTimeMs, startTimeNs: h.startTimeNs, timeMs: h.timeMs, timeNs: h.timeNs,
+      flags: h.flags, count, sum, scale, zeroCount, positive, negative, exemplars: h.exemplars(), min, max, zeroThreshold,
     };
   } catch (e) {
     return withPath(e, seg('data_points', i));

@@ -1,10 +1,12 @@
 /**
  * Decoding NumberDataPoint, SummaryDataPoint and Exemplar
- * (opentelemetry/proto/metrics/v1/metrics.proto).
+ * (opentelemetry/proto/metrics/v1/metrics.proto), and PointHead, the fields
+ * every point kind shares (histograms use it too).
  *
  * Each point is built as one object literal after its fields are read, so all
  * points of a kind share a hidden class and nothing else is allocated for them:
- * timestamps land in the reader's `ms`/`ns` (see nanos.ts).
+ * timestamps land in the reader's `ms`/`ns` (see nanos.ts) and from there in
+ * the kind's PointHead.
  */
 import type { KeyValue } from '../../model/common';
 import type { Exemplar, NumberDataPoint, NumberValueType, SummaryDataPoint, ValueAtQuantile } from '../../model/metrics';
@@ -16,39 +18,84 @@ import { withPath, type ProtoReader } from './reader';
 const NONE: Exemplar[] = [];
 const NO_BYTES: Uint8Array = new Uint8Array(0);
 
+/**
+ * The fields all point kinds share besides attributes: start_time_unix_nano
+ * (field 2), time_unix_nano (3), flags and exemplars. Flags and exemplars
+ * have different field numbers per kind, hence one instance per kind. A point
+ * reader handles its own fields in its switch, passes the rest to `field`,
+ * then copies the head into its object literal. Each instance is scratch
+ * reused by every point of its kind (points do not nest), so the head
+ * allocates nothing per point.
+ *
+ * Attributes stay in each reader's own switch: they are the most frequent
+ * field (several per point), and routing them through `field` made decoding
+ * the benchmark request ~7% slower.
+ */
+export class PointHead {
+  startTimeMs = 0;
+  startTimeNs = 0;
+  timeMs = 0;
+  timeNs = 0;
+  flags = 0;
+  private ex = NONE;
+
+  /** `exemplarsTag` is -1 for summaries, which have none. */
+  constructor(
+    private readonly flagsTag: number,
+    private readonly exemplarsTag: number,
+  ) {}
+
+  /** Clears the fields for the next point; returns `this`. */
+  start(): this {
+    this.startTimeMs = 0;
+    this.startTimeNs = 0;
+    this.timeMs = 0;
+    this.timeNs = 0;
+    this.flags = 0;
+    this.ex = NONE;
+    return this;
+  }
+
+  /** Reads the field whose tag was just read if it is a shared one, else skips it. Bad exemplars are dropped into `rej`. */
+  field(r: ProtoReader, tag: number, rej: Rejections): void {
+    if (tag === 0x11) {
+      r.time();
+      this.startTimeMs = r.ms;
+      this.startTimeNs = r.ns;
+    } else if (tag === 0x19) {
+      r.time();
+      this.timeMs = r.ms;
+      this.timeNs = r.ns;
+    } else if (tag === this.flagsTag) this.flags = r.uint32();
+    else if (tag === this.exemplarsTag) {
+      if (this.ex === NONE) this.ex = [];
+      addExemplar(this.ex, readExemplar(r, this.ex.length), rej);
+    } else r.skip(tag);
+  }
+
+  /** The point's exemplars (a fresh empty array when it had none). */
+  exemplars(): Exemplar[] {
+    return this.ex === NONE ? [] : this.ex;
+  }
+}
+
+const NUMBER_HEAD = new PointHead(0x40, 0x2a);
+const SUMMARY_HEAD = new PointHead(0x40, -1);
+
 /** Reads a length-delimited NumberDataPoint (gauge and sum points); bad exemplars are dropped into `rej`. */
 export function readNumberPoint(r: ProtoReader, i: number, rej: Rejections): NumberDataPoint {
   const end = r.lenEnd();
   try {
+    const h = NUMBER_HEAD.start();
     const attributes: KeyValue[] = [];
-    let startTimeMs = 0;
-    let startTimeNs = 0;
-    let timeMs = 0;
-    let timeNs = 0;
     let valueType: NumberValueType = 'none';
     let value: number | bigint = 0;
-    let exemplars = NONE;
-    let flags = 0;
     while (r.pos < end) {
       const tag = r.uint32();
       switch (tag) {
-        case 0x11:
-          r.time();
-          startTimeMs = r.ms;
-          startTimeNs = r.ns;
-          break;
-        case 0x19:
-          r.time();
-          timeMs = r.ms;
-          timeNs = r.ns;
-          break;
         case 0x21:
           valueType = 'double';
           value = r.double();
-          break;
-        case 0x2a:
-          if (exemplars === NONE) exemplars = [];
-          addExemplar(exemplars, readExemplar(r, exemplars.length), rej);
           break;
         case 0x31:
           valueType = 'int';
@@ -57,68 +104,42 @@ export function readNumberPoint(r: ProtoReader, i: number, rej: Rejections): Num
         case 0x3a:
           attributes.push(readKeyValue(r, 'attributes', attributes.length));
           break;
-        case 0x40:
-          flags = r.uint32();
-          break;
         default:
-          r.skip(tag);
+          h.field(r, tag, rej);
       }
     }
     r.endMessage(end);
-    if (exemplars === NONE) exemplars = [];
-    return { attributes, startTimeMs, startTimeNs, timeMs, timeNs, flags, valueType, value, exemplars };
+    return {
+      attributes, startTimeMs: h.startTimeMs, startTimeNs: h.startTimeNs, timeMs: h.timeMs, timeNs: h.timeNs,
+      flags: h.flags, valueType, value, exemplars: h.exemplars(),
+    };
   } catch (e) {
     return withPath(e, seg('data_points', i));
   }
 }
 
 /** Reads a length-delimited SummaryDataPoint. */
-export function readSummaryPoint(r: ProtoReader, i: number): SummaryDataPoint {
+export function readSummaryPoint(r: ProtoReader, i: number, rej: Rejections): SummaryDataPoint {
   const end = r.lenEnd();
   try {
+    const h = SUMMARY_HEAD.start();
     const attributes: KeyValue[] = [];
-    let startTimeMs = 0;
-    let startTimeNs = 0;
-    let timeMs = 0;
-    let timeNs = 0;
     let count = 0;
     let sum = 0;
     const quantileValues: ValueAtQuantile[] = [];
-    let flags = 0;
     while (r.pos < end) {
       const tag = r.uint32();
-      switch (tag) {
-        case 0x11:
-          r.time();
-          startTimeMs = r.ms;
-          startTimeNs = r.ns;
-          break;
-        case 0x19:
-          r.time();
-          timeMs = r.ms;
-          timeNs = r.ns;
-          break;
-        case 0x21:
-          count = r.fixed64Number();
-          break;
-        case 0x29:
-          sum = r.double();
-          break;
-        case 0x32:
-          quantileValues.push(readQuantile(r, quantileValues.length));
-          break;
-        case 0x3a:
-          attributes.push(readKeyValue(r, 'attributes', attributes.length));
-          break;
-        case 0x40:
-          flags = r.uint32();
-          break;
-        default:
-          r.skip(tag);
-      }
+      if (tag === 0x21) count = r.fixed64Number();
+      else if (tag === 0x29) sum = r.double();
+      else if (tag === 0x32) quantileValues.push(readQuantile(r, quantileValues.length));
+      else if (tag === 0x3a) attributes.push(readKeyValue(r, 'attributes', attributes.length));
+      else h.field(r, tag, rej);
     }
     r.endMessage(end);
-    return { attributes, startTimeMs, startTimeNs, timeMs, timeNs, flags, count, sum, quantileValues };
+    return {
+      attributes, startTimeMs: h.startTimeMs, startTimeNs: h.startTimeNs, timeMs: h.timeMs, timeNs: h.timeNs,
+      flags: h.flags, count, sum, quantileValues,
+    };
   } catch (e) {
     return withPath(e, seg('data_points', i));
   }

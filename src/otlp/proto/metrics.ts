@@ -1,10 +1,10 @@
 /**
  * Decoding opentelemetry/proto/metrics/v1/metrics.proto
- * (ExportMetricsServiceRequest) into the model: the envelope down to a
- * metric's data. Points are in metrics-points.ts and metrics-histograms.ts,
- * encoding in metrics-encode.ts.
+ * (ExportMetricsServiceRequest) into the model: a metric down to its data
+ * (the envelope is envelope.ts). Points are in metrics-points.ts and
+ * metrics-histograms.ts, encoding in metrics-encode.ts.
  */
-import type { InstrumentationScope, KeyValue, Resource } from '../../model/common';
+import type { KeyValue } from '../../model/common';
 import type {
   ExponentialHistogramDataPoint,
   HistogramDataPoint,
@@ -12,14 +12,23 @@ import type {
   MetricData,
   NumberDataPoint,
   ResourceMetrics,
-  ScopeMetrics,
   SummaryDataPoint,
 } from '../../model/metrics';
-import { Rejections, type DecodeResult } from '../decode-result';
-import { readKeyValue, readResource, readScope, seg } from './common';
+import type { DecodeResult, Rejections } from '../decode-result';
+import { METRICS_ENVELOPE } from '../signals';
+import { readKeyValue, seg } from './common';
+import { decodeEnvelope } from './envelope';
 import { readExpHistogramPoint, readHistogramPoint } from './metrics-histograms';
 import { readNumberPoint, readSummaryPoint } from './metrics-points';
-import { finishError, withPath, ProtoReader } from './reader';
+import { withPath, type ProtoReader } from './reader';
+
+/** A metric, left out when it has no name: its points count as rejected, since points are what OTLP counts. */
+function readNamedMetric(r: ProtoReader, i: number, rej: Rejections): Metric | undefined {
+  const m = readMetric(r, i, rej);
+  if (m.name !== '') return m;
+  if (m.data.type !== 'empty' && m.data.dataPoints.length > 0) rej.add(m.data.dataPoints.length, 'metrics must have a name');
+  return undefined;
+}
 
 /**
  * Decodes an ExportMetricsServiceRequest. Throws OtlpDecodeError when the bytes
@@ -28,67 +37,7 @@ import { finishError, withPath, ProtoReader } from './reader';
  * counted in `rejected`, in data points.
  */
 export function decodeMetricsRequest(buf: Uint8Array): DecodeResult<ResourceMetrics> {
-  const r = new ProtoReader(buf);
-  const rej = new Rejections();
-  const data: ResourceMetrics[] = [];
-  try {
-    while (r.pos < r.len) {
-      const tag = r.uint32();
-      if (tag === 0x0a) data.push(readResourceMetrics(r, data.length, rej));
-      else r.skip(tag);
-    }
-  } catch (e) {
-    finishError(e, 'ExportMetricsServiceRequest');
-  }
-  return { data, rejected: rej.count, rejectMessage: rej.message };
-}
-
-function readResourceMetrics(r: ProtoReader, i: number, rej: Rejections): ResourceMetrics {
-  const end = r.lenEnd();
-  try {
-    let resource: Resource | undefined;
-    const scopeMetrics: ScopeMetrics[] = [];
-    let schemaUrl = '';
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (tag === 0x0a) resource = readResource(r);
-      else if (tag === 0x12) scopeMetrics.push(readScopeMetrics(r, scopeMetrics.length, rej));
-      else if (tag === 0x1a) schemaUrl = r.string();
-      else r.skip(tag);
-    }
-    r.endMessage(end);
-    resource ??= { attributes: [], droppedAttributesCount: 0, entityRefs: [] };
-    return { resource, scopeMetrics, schemaUrl };
-  } catch (e) {
-    return withPath(e, seg('resource_metrics', i));
-  }
-}
-
-function readScopeMetrics(r: ProtoReader, i: number, rej: Rejections): ScopeMetrics {
-  const end = r.lenEnd();
-  try {
-    let scope: InstrumentationScope | undefined;
-    const metrics: Metric[] = [];
-    let schemaUrl = '';
-    let n = 0;
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (tag === 0x0a) scope = readScope(r);
-      else if (tag === 0x12) {
-        const m = readMetric(r, n++, rej);
-        if (m.name !== '') metrics.push(m);
-        else if (m.data.type !== 'empty' && m.data.dataPoints.length > 0) {
-          rej.add(m.data.dataPoints.length, 'metrics must have a name');
-        }
-      } else if (tag === 0x1a) schemaUrl = r.string();
-      else r.skip(tag);
-    }
-    r.endMessage(end);
-    scope ??= { name: '', version: '', attributes: [], droppedAttributesCount: 0 };
-    return { scope, metrics, schemaUrl };
-  } catch (e) {
-    return withPath(e, seg('scope_metrics', i));
-  }
+  return decodeEnvelope(buf, METRICS_ENVELOPE, readNamedMetric);
 }
 
 function readMetric(r: ProtoReader, i: number, rej: Rejections): Metric {
@@ -160,7 +109,7 @@ function readData(r: ProtoReader, which: number, rej: Rejections): MetricData {
           if (buckets === 0 || buckets === p.explicitBounds.length + 1) points.push(p);
           else rej.add(1, 'histogram bucket_counts must be empty or one longer than explicit_bounds');
         } else if (which === 0x52) points.push(readExpHistogramPoint(r, n++, rej));
-        else points.push(readSummaryPoint(r, n++));
+        else points.push(readSummaryPoint(r, n++, rej));
       } else if (tag === 0x10 && which !== 0x2a && which !== 0x5a) temporality = r.uint32() | 0;
       else if (tag === 0x18 && which === 0x3a) isMonotonic = r.bool();
       else r.skip(tag);

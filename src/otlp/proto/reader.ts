@@ -142,28 +142,27 @@ export class ProtoReader {
     this.fail('varint longer than 10 bytes', start);
   }
 
-  /** An unsigned 64-bit varint as a number (exact below 2^53). */
-  uint64(): number {
-    const buf = this.buf;
+  /** A one-byte varint's value (the common case), else -1 with the whole varint read into `hi`/`lo`. */
+  private smallVarint(): number {
     const p = this.pos;
-    if (p < this.len && buf[p] < 0x80) {
+    if (p < this.len && this.buf[p] < 0x80) {
       this.pos = p + 1;
-      return buf[p];
+      return this.buf[p];
     }
     this.varint64();
-    return this.hi * TWO32 + this.lo;
+    return -1;
+  }
+
+  /** An unsigned 64-bit varint as a number (exact below 2^53). */
+  uint64(): number {
+    const b = this.smallVarint();
+    return b >= 0 ? b : this.hi * TWO32 + this.lo;
   }
 
   /** A signed int64 varint: a number within ±(2^53-1), else a bigint. */
   int64(): number | bigint {
-    const buf = this.buf;
-    const p = this.pos;
-    if (p < this.len && buf[p] < 0x80) {
-      this.pos = p + 1;
-      return buf[p];
-    }
-    this.varint64();
-    return signed64(this.hi, this.lo);
+    const b = this.smallVarint();
+    return b >= 0 ? b : signed64(this.hi, this.lo);
   }
 
   /** zigzag-encoded sint32. */

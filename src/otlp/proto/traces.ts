@@ -2,13 +2,24 @@
  * Decoding opentelemetry/proto/trace/v1/trace.proto (ExportTraceServiceRequest)
  * into the model. Encoding is in traces-encode.ts.
  */
-import type { InstrumentationScope, KeyValue, Resource } from '../../model/common';
-import type { ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink, SpanStatus } from '../../model/traces';
-import { Rejections, type DecodeResult } from '../decode-result';
-import { readKeyValue, readResource, readScope, seg } from './common';
-import { finishError, withPath, ProtoReader } from './reader';
+import type { KeyValue } from '../../model/common';
+import type { ResourceSpans, Span, SpanEvent, SpanLink, SpanStatus } from '../../model/traces';
+import type { DecodeResult, Rejections } from '../decode-result';
+import { TRACES_ENVELOPE } from '../signals';
+import { readKeyValue, seg } from './common';
+import { decodeEnvelope } from './envelope';
+import { withPath, type ProtoReader } from './reader';
 
 const NO_BYTES: Uint8Array = new Uint8Array(0);
+
+/** A span, left out unless its ids have the lengths the spec requires. */
+function readValidSpan(r: ProtoReader, i: number, rej: Rejections): Span | undefined {
+  const span = readSpan(r, i, rej);
+  const p = span.parentSpanId.length;
+  if (span.traceId.length === 16 && span.spanId.length === 8 && (p === 0 || p === 8)) return span;
+  rej.add(1, 'spans must have a 16-byte trace_id, an 8-byte span_id and an empty or 8-byte parent_span_id');
+  return undefined;
+}
 
 /**
  * Decodes an ExportTraceServiceRequest. Throws OtlpDecodeError when the bytes
@@ -18,66 +29,7 @@ const NO_BYTES: Uint8Array = new Uint8Array(0);
  * from its span (counted in dropped_links_count) with a warning.
  */
 export function decodeTracesRequest(buf: Uint8Array): DecodeResult<ResourceSpans> {
-  const r = new ProtoReader(buf);
-  const rej = new Rejections();
-  const data: ResourceSpans[] = [];
-  try {
-    while (r.pos < r.len) {
-      const tag = r.uint32();
-      if (tag === 0x0a) data.push(readResourceSpans(r, data.length, rej));
-      else r.skip(tag);
-    }
-  } catch (e) {
-    finishError(e, 'ExportTraceServiceRequest');
-  }
-  return { data, rejected: rej.count, rejectMessage: rej.message };
-}
-
-function readResourceSpans(r: ProtoReader, i: number, rej: Rejections): ResourceSpans {
-  const end = r.lenEnd();
-  try {
-    let resource: Resource | undefined;
-    const scopeSpans: ScopeSpans[] = [];
-    let schemaUrl = '';
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (tag === 0x0a) resource = readResource(r);
-      else if (tag === 0x12) scopeSpans.push(readScopeSpans(r, scopeSpans.length, rej));
-      else if (tag === 0x1a) schemaUrl = r.string();
-      else r.skip(tag);
-    }
-    r.endMessage(end);
-    resource ??= { attributes: [], droppedAttributesCount: 0, entityRefs: [] };
-    return { resource, scopeSpans, schemaUrl };
-  } catch (e) {
-    return withPath(e, seg('resource_spans', i));
-  }
-}
-
-function readScopeSpans(r: ProtoReader, i: number, rej: Rejections): ScopeSpans {
-  const end = r.lenEnd();
-  try {
-    let scope: InstrumentationScope | undefined;
-    const spans: Span[] = [];
-    let schemaUrl = '';
-    let n = 0;
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (tag === 0x0a) scope = readScope(r);
-      else if (tag === 0x12) {
-        const span = readSpan(r, n++, rej);
-        const p = span.parentSpanId.length;
-        if (span.traceId.length === 16 && span.spanId.length === 8 && (p === 0 || p === 8)) spans.push(span);
-        else rej.add(1, 'spans must have a 16-byte trace_id, an 8-byte span_id and an empty or 8-byte parent_span_id');
-      } else if (tag === 0x1a) schemaUrl = r.string();
-      else r.skip(tag);
-    }
-    r.endMessage(end);
-    scope ??= { name: '', version: '', attributes: [], droppedAttributesCount: 0 };
-    return { scope, spans, schemaUrl };
-  } catch (e) {
-    return withPath(e, seg('scope_spans', i));
-  }
+  return decodeEnvelope(buf, TRACES_ENVELOPE, readValidSpan);
 }
 
 function readSpan(r: ProtoReader, i: number, rej: Rejections): Span {

@@ -1,0 +1,119 @@
+/**
+ * Decoding and encoding the request envelope (see ../signals.ts) once for all
+ * signals. The envelope is cold (a request holds a handful of resources and
+ * scopes); the signal's item reader or writer is called once per item and
+ * stays specialised.
+ */
+import { emptyResource, emptyScope, type InstrumentationScope, type Resource } from '../../model/common';
+import { Rejections, type DecodeResult } from '../decode-result';
+import type { ResourceX, ScopeX, SignalEnvelope } from '../signals';
+import { readResource, readScope, seg, writeResource, writeScope, writeStringField } from './common';
+import { finishError, withPath, ProtoReader } from './reader';
+import { SHARED_WRITER as w } from './writer';
+
+/**
+ * Reads one length-delimited item; `i` counts the items on the wire (rejected
+ * ones too) for its error path. Returns undefined for an item it left out,
+ * after recording why in `rej`.
+ */
+export type ItemReader<T> = (r: ProtoReader, i: number, rej: Rejections) => T | undefined;
+
+/**
+ * ResourceX and ScopeX have the same shape: a head (Resource or
+ * InstrumentationScope) in field 1, repeated children (ScopeX or items) in
+ * field 2 and schema_url in field 3. One reader serves both levels.
+ */
+interface Level<H, C, X> {
+  /** The repeated field holding this level, for error paths. */
+  readonly field: string;
+  readonly readHead: (r: ProtoReader) => H;
+  /** The head when field 1 is absent. */
+  readonly emptyHead: () => H;
+  readonly readChild: ItemReader<C>;
+  readonly make: (head: H, children: C[], schemaUrl: string) => X;
+}
+
+function readLevel<H, C, X>(r: ProtoReader, i: number, rej: Rejections, level: Level<H, C, X>): X {
+  const end = r.lenEnd();
+  try {
+    let head: H | undefined;
+    const children: C[] = [];
+    let schemaUrl = '';
+    let n = 0;
+    while (r.pos < end) {
+      const tag = r.uint32();
+      if (tag === 0x0a) head = level.readHead(r);
+      else if (tag === 0x12) {
+        const child = level.readChild(r, n++, rej);
+        if (child !== undefined) children.push(child);
+      } else if (tag === 0x1a) schemaUrl = r.string();
+      else r.skip(tag);
+    }
+    r.endMessage(end);
+    return level.make(head ?? level.emptyHead(), children, schemaUrl);
+  } catch (e) {
+    return withPath(e, seg(level.field, i));
+  }
+}
+
+/** Decodes an Export*ServiceRequest. Throws OtlpDecodeError naming the path of the first malformed field. */
+export function decodeEnvelope<R extends ResourceX, S extends ScopeX, T>(
+  buf: Uint8Array,
+  env: SignalEnvelope<R, S, T>,
+  readItem: ItemReader<T>,
+): DecodeResult<R> {
+  const scopes: Level<InstrumentationScope, T, S> = {
+    field: env.scopes[1], readHead: readScope, emptyHead: emptyScope, readChild: readItem, make: env.scope,
+  };
+  const resources: Level<Resource, S, R> = {
+    field: env.resources[1], readHead: readResource, emptyHead: emptyResource,
+    readChild: (r, i, rej) => readLevel(r, i, rej, scopes), make: env.resource,
+  };
+  const r = new ProtoReader(buf);
+  const rej = new Rejections();
+  const data: R[] = [];
+  try {
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      if (tag === 0x0a) data.push(readLevel(r, data.length, rej, resources));
+      else r.skip(tag);
+    }
+  } catch (e) {
+    finishError(e, env.request);
+  }
+  return { data, rejected: rej.count, rejectMessage: rej.message };
+}
+
+/**
+ * Encodes an Export*ServiceRequest (canonical proto3); `writeItem` writes an
+ * item's fields, the envelope its tag and length. Returns a fresh copy the
+ * caller owns.
+ */
+export function encodeEnvelope<R extends ResourceX, S extends ScopeX, T>(
+  data: readonly R[],
+  env: SignalEnvelope<R, S, T>,
+  writeItem: (item: T) => void,
+): Uint8Array {
+  w.reset();
+  for (const rx of data) {
+    w.uint32(0x0a);
+    const r = w.begin();
+    writeResource(w, rx.resource);
+    for (const sx of env.scopesOf(rx)) {
+      w.uint32(0x12);
+      const s = w.begin();
+      writeScope(w, sx.scope);
+      for (const item of env.itemsOf(sx)) {
+        w.uint32(0x12);
+        const it = w.begin();
+        writeItem(item);
+        w.end(it);
+      }
+      writeStringField(w, 0x1a, sx.schemaUrl);
+      w.end(s);
+    }
+    writeStringField(w, 0x1a, rx.schemaUrl);
+    w.end(r);
+  }
+  return w.finish();
+}
