@@ -8,10 +8,10 @@ import type { Batch, RequestContext } from '../../model/batch';
 import type { Metric } from '../../model/metrics';
 import { object } from '../../config/schema';
 import type { Consumer, Processor, ProcessorFactory, ProcessorSettings } from '../../pipeline/component';
-import { permanentError } from '../../pipeline/errors';
 import { actionsSchema, AttributeActions, validateActions, type ActionConfig } from '../internal/actions';
 import { ItemFilter, matchSchema, validateMatch, type MatchConfig } from '../internal/match';
 import type { Rewrite } from '../internal/merge';
+import { rewritingProcessor } from '../internal/rewriting';
 import { mergeSchema, newMerger, validateMerge, type MergeConfig } from '../internal/merge-config';
 
 export interface AttributesConfig {
@@ -99,21 +99,6 @@ export const attributesProcessorFactory: ProcessorFactory<AttributesConfig> = {
       }
     };
 
-    return {
-      start: async () => {},
-      consume: async (batch: Batch) => {
-        if (actions.size > 0) {
-          try {
-            transform(batch);
-          } catch (err) {
-            // A bug here must not take the daemon down; the sender is told the data was refused.
-            settings.logger.error('could not apply attribute actions', { pipeline: settings.pipeline, error: err instanceof Error ? err.message : String(err) });
-            throw permanentError(`attributes processor failed: ${err instanceof Error ? err.message : String(err)}`, settings.id, err);
-          }
-        }
-        return next.consume(batch);
-      },
-      shutdown: async () => merger?.shutdown(),
-    };
+    return rewritingProcessor('attributes', settings, next, actions.size > 0 ? transform : undefined, merger);
   },
 };

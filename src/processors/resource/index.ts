@@ -6,9 +6,9 @@
 import type { Batch, RequestContext } from '../../model/batch';
 import { object } from '../../config/schema';
 import type { Consumer, Processor, ProcessorFactory, ProcessorSettings } from '../../pipeline/component';
-import { permanentError } from '../../pipeline/errors';
 import { actionsSchema, AttributeActions, validateActions, type ActionConfig } from '../internal/actions';
 import type { Rewrite } from '../internal/merge';
+import { rewritingProcessor } from '../internal/rewriting';
 import { mergeSchema, newMerger, validateMerge, type MergeConfig } from '../internal/merge-config';
 
 export interface ResourceConfig {
@@ -57,20 +57,6 @@ export const resourceProcessorFactory: ProcessorFactory<ResourceConfig> = {
       }
     };
 
-    return {
-      start: async () => {},
-      consume: async (batch: Batch) => {
-        if (actions.size > 0) {
-          try {
-            transform(batch);
-          } catch (err) {
-            settings.logger.error('could not apply resource actions', { pipeline: settings.pipeline, error: err instanceof Error ? err.message : String(err) });
-            throw permanentError(`resource processor failed: ${err instanceof Error ? err.message : String(err)}`, settings.id, err);
-          }
-        }
-        return next.consume(batch);
-      },
-      shutdown: async () => merger?.shutdown(),
-    };
+    return rewritingProcessor('resource', settings, next, actions.size > 0 ? transform : undefined, merger);
   },
 };
