@@ -1,0 +1,52 @@
+/**
+ * Config keys the two OTLP exporters share: headers, compression and
+ * client-side TLS, in the Go collector's spelling.
+ */
+import type { JsonSchema } from '../../pipeline/component';
+
+export interface TlsClientConfig {
+  insecure: boolean;
+  insecure_skip_verify: boolean;
+  ca_file?: string;
+  cert_file?: string;
+  key_file?: string;
+  server_name_override?: string;
+}
+
+export function headersSchema(): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: { type: 'string', sensitive: true },
+    default: {},
+    description: 'Headers (gRPC metadata) sent with every request, e.g. an API key; values may come from ${env:VAR}.',
+  };
+}
+
+export function compressionSchema(): JsonSchema {
+  return { enum: ['gzip', 'none', ''], default: 'gzip', description: 'Request compression: gzip or none.' };
+}
+
+export function tlsClientSchema(): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    properties: {
+      insecure: { type: 'boolean', default: false, description: 'gRPC: plaintext instead of TLS.' },
+      insecure_skip_verify: { type: 'boolean', default: false, description: 'TLS without checking the server certificate.' },
+      ca_file: { type: 'string', minLength: 1, description: 'CA bundle the server certificate must chain to (default: system roots).' },
+      cert_file: { type: 'string', minLength: 1, description: 'Client certificate for mutual TLS.' },
+      key_file: { type: 'string', minLength: 1, description: 'Client key for mutual TLS.' },
+      server_name_override: { type: 'string', minLength: 1, description: 'Name to check the server certificate against.' },
+    },
+  };
+}
+
+/** cert_file and key_file come as a pair. */
+export function validateTls(tls: TlsClientConfig | undefined): Array<{ path: string; message: string }> {
+  if (!tls) return [];
+  if ((tls.cert_file === undefined) !== (tls.key_file === undefined)) {
+    return [{ path: 'tls', message: 'cert_file and key_file must be set together (client certificate and its key)' }];
+  }
+  return [];
+}
