@@ -14,6 +14,8 @@ import { resourceProcessorFactory } from './processors/resource';
 import { cardinalityGuardProcessorFactory } from './processors/cardinality_guard';
 import { debugExporterFactory } from './exporters/debug';
 import { prometheusExporterFactory } from './exporters/prometheus';
+import { otlpGrpcExporterFactory } from './exporters/otlp_grpc';
+import { otlpHttpExporterFactory } from './exporters/otlp_http';
 import { healthCheckExtensionFactory } from './extensions/health_check';
 
 export const FACTORIES: readonly Factory[] = [
@@ -30,6 +32,8 @@ export const FACTORIES: readonly Factory[] = [
   // exporters
   debugExporterFactory,
   prometheusExporterFactory,
+  otlpGrpcExporterFactory,
+  otlpHttpExporterFactory,
   // extensions
   healthCheckExtensionFactory,
 ];

@@ -1,0 +1,46 @@
+/**
+ * `otlp_grpc` (alias `otlp`, as the Go collector names it): pushes metrics,
+ * logs and traces to an OTLP/gRPC endpoint through the shared
+ * queue-and-retry helper.
+ */
+import type { ComponentSettings, Exporter, ExporterFactory } from '../../pipeline/component';
+import { object } from '../../config/schema';
+import { helperSchemaProperties, validateHelperConfig, type HelperConfig } from '../helper';
+import { compressionSchema, headersSchema, tlsClientSchema, validateTls } from '../otlp_common/config';
+import { createOtlpExporter } from '../otlp_common/exporter';
+import { GrpcSender, parseGrpcEndpoint, type GrpcSenderConfig } from './send';
+
+export type OtlpGrpcConfig = GrpcSenderConfig & HelperConfig;
+
+export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
+  kind: 'exporter',
+  type: 'otlp_grpc',
+  aliases: ['otlp'],
+  description: 'Sends metrics, logs and traces over OTLP/gRPC, with a sending queue and retries.',
+  stability: { metrics: 'alpha', logs: 'alpha', traces: 'alpha' },
+  mutatesData: false,
+  schema: object({
+    endpoint: {
+      type: 'string',
+      minLength: 1,
+      default: 'http://localhost:4317',
+      description: 'host:port (TLS unless tls.insecure), or http://host:port (plaintext) / https://host[:port] (TLS). Default: the SDKs\' local collector.',
+    },
+    headers: headersSchema(),
+    compression: compressionSchema(),
+    tls: tlsClientSchema(),
+    ...helperSchemaProperties({ timeout: '5s' }),
+  }),
+  validate(config: OtlpGrpcConfig) {
+    const problems = [...validateTls(config.tls), ...validateHelperConfig(config)];
+    try {
+      parseGrpcEndpoint(config.endpoint, config.tls);
+    } catch (err) {
+      problems.push({ path: 'endpoint', message: (err as Error).message });
+    }
+    return problems;
+  },
+  create(config: OtlpGrpcConfig, settings: ComponentSettings): Exporter {
+    return createOtlpExporter(config, settings, () => new GrpcSender(config));
+  },
+};
