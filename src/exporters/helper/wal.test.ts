@@ -32,6 +32,7 @@ test('appended batches survive a restart until acknowledged, in order, with item
   assert.deepEqual(a.pending, []);
   const ids: number[] = [];
   for (let i = 0; i < 5; i++) ids.push(await a.wal.append(bytes(`batch-${i}`), i + 1, i % 3));
+  assert.deepEqual(await Promise.all(ids.map(async (id) => text(await a.wal.read(id)))), ['batch-0', 'batch-1', 'batch-2', 'batch-3', 'batch-4']);
   await a.wal.ack(ids[1]);
   await a.wal.ack(ids[3]);
   await a.wal.close();

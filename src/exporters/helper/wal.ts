@@ -147,7 +147,8 @@ export class WriteAheadLog {
     buf.writeUInt32BE(items, HEADER + 8);
     buf.set(bytes, HEADER + DATA_PREFIX);
     const seg = this.segmentFor(length);
-    this.where.set(id, { seg, offset: seg.bytes + HEADER + DATA_PREFIX, length: bytes.length });
+    // segmentFor has already counted this record in seg.bytes.
+    this.where.set(id, { seg, offset: seg.bytes - length + HEADER + DATA_PREFIX, length: bytes.length });
     seg.live.add(id);
     try {
       await this.write(seg, seal(buf));
