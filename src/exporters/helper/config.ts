@@ -60,9 +60,9 @@ export function validateHelperConfig(config: HelperConfig): Array<{ path: string
   const out: Array<{ path: string; message: string }> = [];
   const r = config.retry_on_failure;
   if (r.enabled && r.initial_interval > r.max_interval) {
-    out.push({ path: 'retry_on_failure::initial_interval', message: `must not exceed max_interval (${r.max_interval}ms)` });
+    out.push({ path: 'retry_on_failure.initial_interval', message: `must not exceed max_interval (${r.max_interval}ms)` });
   }
   const q = config.sending_queue;
-  if (q.storage && !q.enabled) out.push({ path: 'sending_queue::storage', message: 'needs sending_queue::enabled: true' });
+  if (q.storage && !q.enabled) out.push({ path: 'sending_queue.storage', message: 'needs sending_queue::enabled: true' });
   return out;
 }
