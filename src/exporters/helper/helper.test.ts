@@ -267,3 +267,37 @@ test('persistent queue: full (max_size) → overloaded; a batch larger than max_
   await waitFor(() => dest.got.length === 3, 'delivery');
   await h.shutdown(Date.now() + 2000);
 });
+
+test('persistent queue: a permanently rejected batch is dropped and removed, not replayed', async (t) => {
+  const dir = tempDir(t);
+  const storage = { directory: dir, max_size: 1 << 20 };
+  const { settings, metric } = testSettings();
+  const dest = new Destination();
+  dest.fail = (b) => (bodies(b)[0].startsWith('bad') ? new SendError('400: malformed', { retryable: false, reason: 'http_400' }) : undefined);
+  const h = new ExporterHelper(config({ queue: { storage } }), settings, dest.send, jsonCodec);
+  await h.start();
+  await h.consume(logs('bad', 3));
+  await h.consume(logs('good', 2));
+  await waitFor(() => dest.got.length === 2 && dest.attempts === 2, 'both sends');
+  await h.shutdown(Date.now() + 2000);
+  assert.equal(await metric('otel_pipeline_exporter_dropped_log_records', { reason: 'http_400' }), 3);
+  const wal = new WriteAheadLog(dir, { maxBytes: 1 << 20, logger: settings.logger });
+  assert.deepEqual(wal.open(), []);
+  await wal.close();
+});
+
+test('persistent queue: queue_size bounds batches being written too', async (t) => {
+  const dir = tempDir(t);
+  const { settings } = testSettings();
+  const dest = new Destination();
+  dest.hold();
+  const h = new ExporterHelper(config({ queue: { num_consumers: 1, queue_size: 2, storage: { directory: dir, max_size: 1 << 20 } } }), settings, dest.send, jsonCodec);
+  await h.start();
+  // Three at once while none is on disk yet: only two may be promised room.
+  const results = await Promise.allSettled([h.consume(logs('x', 1)), h.consume(logs('y', 1)), h.consume(logs('z', 1))]);
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 2);
+  assert.ok(results.some((r) => r.status === 'rejected' && r.reason instanceof PipelineError && r.reason.code === 'OVERLOADED'));
+  dest.release();
+  await waitFor(() => dest.got.length === 2, 'delivery');
+  await h.shutdown(Date.now() + 2000);
+});

@@ -106,7 +106,7 @@ export class ExporterHelper {
     if (this.config.sending_queue.storage && !this.wal) throw unavailableError(`exporter ${id} has not started`, id);
     const size = this.sizeOf(items);
     const job: Job = { signal: batch.signal, items, size };
-    while (!this.queue.hasRoom(size + this.reserved)) await this.refuseOrWait(batch.signal, items, `the sending queue of exporter ${id} is full (${this.queue.size} of ${this.queue.capacity} ${this.config.sending_queue.sizer})`);
+    while (!this.hasRoom(this.queue, size)) await this.refuseOrWait(batch.signal, items, `the sending queue of exporter ${id} is full (${this.queue.size} of ${this.queue.capacity} ${this.config.sending_queue.sizer})`);
     if (this.wal) {
       this.reserved += size;
       try {
@@ -145,6 +145,11 @@ export class ExporterHelper {
       this.settings.logger.warn('sending queue not drained before the shutdown deadline; data lost', { items: this.lostItems });
     }
     this.telemetry.close();
+  }
+
+  /** Room in the queue, counting batches still being written to disk; one batch always fits an empty queue. */
+  private hasRoom(queue: BoundedQueue<Job>, size: number): boolean {
+    return queue.size + this.reserved + size <= queue.capacity || (queue.length === 0 && this.reserved === 0);
   }
 
   private sizeOf(items: number): number {
