@@ -301,3 +301,13 @@ test('persistent queue: queue_size bounds batches being written too', async (t) 
   await waitFor(() => dest.got.length === 2, 'delivery');
   await h.shutdown(Date.now() + 2000);
 });
+
+test('persistent queue: a directory that cannot be used fails start with a clear error', async (t) => {
+  const dir = tempDir(t);
+  const file = path.join(dir, 'not-a-dir');
+  fs.writeFileSync(file, 'x');
+  const { settings } = testSettings('otlphttp/vendor');
+  const h = new ExporterHelper(config({ queue: { storage: { directory: file, max_size: 1 << 20 } } }), settings, new Destination().send, jsonCodec);
+  await assert.rejects(h.start(), (e: Error) => e.message.includes('otlphttp/vendor') && e.message.includes('cannot open the persistent queue') && e.message.includes(file));
+  await h.shutdown(Date.now() + 1000);
+});

@@ -79,7 +79,12 @@ export class ExporterHelper {
     const q = this.config.sending_queue;
     if (this.queue && q.storage) {
       const wal = new WriteAheadLog(q.storage.directory, { maxBytes: q.storage.max_size, segmentBytes: this.options.walSegmentBytes, logger: this.settings.logger });
-      const pending = wal.open();
+      let pending: ReturnType<WriteAheadLog['open']>;
+      try {
+        pending = wal.open();
+      } catch (err) {
+        throw new Error(`exporter ${this.settings.id}: cannot open the persistent queue in ${q.storage.directory}: ${err instanceof Error ? err.message : String(err)}`);
+      }
       this.wal = wal;
       let items = 0;
       for (const e of pending) {
