@@ -13,7 +13,7 @@ import { encodeLogsRequest, encodeMetricsRequest, encodeTracesRequest } from '..
 import { sampleLogs, sampleMetrics, sampleTraces } from '../../src/otlp/proto/fixtures';
 import { FaultServer, type Received } from '../support/fault-server';
 import { Daemon, freePort, waitFor } from './harness';
-import { get, post } from './otlp-http';
+import { get, metricsJson, post } from './otlp-http';
 
 let server: FaultServer;
 before(async () => (server = await FaultServer.start()));
@@ -217,5 +217,71 @@ test('otlp (gRPC) faults: RetryInfo delay honoured, INVALID_ARGUMENT dropped and
     for (const b of ['quota-0', 'afterBad-0', 'slow-0', 'down-0']) assert.equal(ok.filter((x) => x === b).length, 1, b);
   } finally {
     await d.stop();
+  }
+});
+
+test('daemon → daemon: A exports over gRPC and over HTTP/JSON to B, whose Prometheus exporter shows exactly the sums sent', async () => {
+  const ports: number[] = [];
+  while (ports.length < 7) {
+    const p = await freePort();
+    if (!ports.includes(p)) ports.push(p);
+  }
+  const [aGrpcIn, aJsonIn, aTel, bGrpc, bHttp, bProm, bTel] = ports;
+  const b = await Daemon.start([
+    `receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: 127.0.0.1:${bGrpc} }
+      http: { endpoint: 127.0.0.1:${bHttp} }
+exporters:
+  prometheus: { endpoint: 127.0.0.1:${bProm} }
+service:
+  telemetry: { metrics: { address: 127.0.0.1:${bTel} } }
+  pipelines:
+    metrics: { receivers: [otlp], exporters: [prometheus] }
+`,
+  ]);
+  let a: Daemon | undefined;
+  try {
+    a = await Daemon.start([
+      `receivers:
+  otlp/grpc_in:
+    protocols:
+      http: { endpoint: 127.0.0.1:${aGrpcIn} }
+  otlp/json_in:
+    protocols:
+      http: { endpoint: 127.0.0.1:${aJsonIn} }
+exporters:
+  otlp: { endpoint: "http://127.0.0.1:${bGrpc}" }
+  otlphttp: { endpoint: "http://127.0.0.1:${bHttp}", encoding: json }
+service:
+  telemetry: { metrics: { address: 127.0.0.1:${aTel} } }
+  pipelines:
+    metrics/grpc: { receivers: [otlp/grpc_in], exporters: [otlp] }
+    metrics/json: { receivers: [otlp/json_in], exporters: [otlphttp] }
+`,
+    ]);
+    const requests = { grpc: 3, json: 2 };
+    const points = 4;
+    for (let i = 0; i < requests.grpc; i++) assert.equal((await post(aGrpcIn, '/v1/metrics', metricsJson('g', points, 'via.grpc'))).status, 200);
+    for (let i = 0; i < requests.json; i++) assert.equal((await post(aJsonIn, '/v1/metrics', metricsJson('j', points, 'via.json'))).status, 200);
+    const value = (text: string, name: string, i: number): number | undefined => {
+      const m = new RegExp(`^${name}(?:_total)?\\{[^}]*\\bi="${i}"[^}]*\\} (\\S+)$`, 'm').exec(text);
+      return m ? Number(m[1]) : undefined;
+    };
+    const done = (text: string) => Array.from({ length: points }, (_, i) => value(text, 'via_grpc', i) === requests.grpc && value(text, 'via_json', i) === requests.json).every(Boolean);
+    const text = await waitFor(async () => {
+      const t = (await get(bProm, '/metrics')).body;
+      return done(t) ? t : undefined;
+    }, 'B to show every point sent through A').catch(async (err) => {
+      throw new Error(`${(err as Error).message}\n${(await get(bProm, '/metrics')).body}`);
+    });
+    for (let i = 0; i < points; i++) {
+      assert.equal(value(text, 'via_grpc', i), requests.grpc);
+      assert.equal(value(text, 'via_json', i), requests.json);
+    }
+  } finally {
+    await a?.stop();
+    await b.stop();
   }
 });
