@@ -118,6 +118,7 @@ export class ExporterHelper {
         job.id = await this.appendToWal(batch, items);
       } finally {
         this.reserved -= size;
+        this.wakeRoom();
       }
     } else {
       job.batch = batch;
