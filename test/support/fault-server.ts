@@ -6,6 +6,7 @@
  * codecs. The stand-in for a vendor's intake in exporter tests.
  */
 import http from 'node:http';
+import https from 'node:https';
 import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import type { Batch, Signal } from '../../src/model/batch';
@@ -47,6 +48,13 @@ export interface Received {
 
 const HTTP_PATHS: Record<string, Signal> = { '/v1/metrics': 'metrics', '/v1/logs': 'logs', '/v1/traces': 'traces' };
 
+/** TLS for both listeners; `requireClientCert`: mutual TLS, client certificates checked against `cert`. */
+export interface FaultServerTls {
+  cert: Buffer;
+  key: Buffer;
+  requireClientCert?: boolean;
+}
+
 export class FaultServer {
   readonly received: Received[] = [];
   private readonly httpFaults: Fault[] = [];
@@ -58,17 +66,21 @@ export class FaultServer {
   private constructor(
     readonly httpPort: number,
     readonly grpcPort: number,
+    private readonly tls: FaultServerTls | undefined,
   ) {}
 
-  static async start(): Promise<FaultServer> {
-    const s = new FaultServer(await freePort(), await freePort());
+  static async start(opts: { tls?: FaultServerTls } = {}): Promise<FaultServer> {
+    const httpPort = await freePort();
+    let grpcPort = await freePort();
+    while (grpcPort === httpPort) grpcPort = await freePort();
+    const s = new FaultServer(httpPort, grpcPort, opts.tls);
     await s.startHttp();
     await s.startGrpc();
     return s;
   }
 
   get httpUrl(): string {
-    return `http://127.0.0.1:${this.httpPort}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.httpPort}`;
   }
 
   get grpcEndpoint(): string {
@@ -91,7 +103,9 @@ export class FaultServer {
   }
 
   async startHttp(): Promise<void> {
-    const server = http.createServer((req, res) => this.onHttp(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => this.onHttp(req, res);
+    const t = this.tls;
+    const server = t ? https.createServer({ cert: t.cert, key: t.key, ca: t.cert, requestCert: !!t.requireClientCert, rejectUnauthorized: !!t.requireClientCert }, handler) : http.createServer(handler);
     server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -120,9 +134,15 @@ export class FaultServer {
     }
     server.addService(definition, impl);
     await new Promise<void>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${this.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+      server.bindAsync(`127.0.0.1:${this.grpcPort}`, this.grpcCredentials(), (err) => (err ? reject(err) : resolve())),
     );
     this.grpc = server;
+  }
+
+  private grpcCredentials(): grpc.ServerCredentials {
+    const t = this.tls;
+    if (!t) return grpc.ServerCredentials.createInsecure();
+    return grpc.ServerCredentials.createSsl(t.requireClientCert ? t.cert : null, [{ cert_chain: t.cert, private_key: t.key }], !!t.requireClientCert);
   }
 
   stopGrpc(): void {

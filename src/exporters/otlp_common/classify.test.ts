@@ -40,7 +40,7 @@ test('the server message comes from a protobuf or JSON google.rpc.Status body, o
   assert.equal(errorBodyMessage(Buffer.from([0xff, 0xff]), 'application/x-protobuf'), '', 'garbage is no message, not a crash');
 });
 
-test('connection errors and timeouts are retryable, others permanent', () => {
+test('connection, TLS and timeout errors are retryable; an error without a code is permanent', () => {
   for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']) {
     const err = Object.assign(new Error(`connect ${code}`), { code });
     const e = classifyNetworkError(err);
@@ -48,7 +48,9 @@ test('connection errors and timeouts are retryable, others permanent', () => {
     assert.equal(e.reason, code.toLowerCase());
   }
   assert.equal(classifyNetworkError(Object.assign(new Error('x'), { name: 'TimeoutError' })).retryable, true);
-  assert.equal(classifyNetworkError(Object.assign(new Error('bad cert'), { code: 'CERT_HAS_EXPIRED' })).retryable, false);
+  const tls = classifyNetworkError(Object.assign(new Error('bad cert'), { code: 'CERT_HAS_EXPIRED' }));
+  assert.equal(tls.retryable, true);
+  assert.equal(tls.reason, 'cert_has_expired');
   assert.equal(classifyNetworkError(new Error('plain')).retryable, false);
 });
 

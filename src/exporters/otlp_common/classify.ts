@@ -97,7 +97,12 @@ export function classifyNetworkError(err: unknown): SendFailure {
   const code = e?.code ?? (e?.name === 'AbortError' || e?.name === 'TimeoutError' ? 'ETIMEDOUT' : undefined);
   const message = e instanceof Error ? e.message : String(err);
   if (code && RETRYABLE_NET.has(code)) return new SendFailure(`${code}: ${message}`, { retryable: true, reason: code.toLowerCase() });
-  return new SendFailure(message, { retryable: false, reason: code ? code.toLowerCase() : 'error' });
+  // Any other transport failure (TLS verification, protocol errors) is retried
+  // too, as the Go collector does: the server or its certificate may be fixed
+  // while the queue holds the data, and max_elapsed_time still bounds it.
+  // Only an error with no code at all (a bug on our side) is permanent.
+  if (code) return new SendFailure(`${code}: ${message}`, { retryable: true, reason: code.toLowerCase() });
+  return new SendFailure(message, { retryable: false, reason: 'error' });
 }
 
 /** gRPC status codes (grpc-js `status`), named for the reason label. */
