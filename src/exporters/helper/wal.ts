@@ -2,10 +2,8 @@
  * The persistent sending queue: an append-only write-ahead log in a
  * directory of numbered segment files.
  *
- * Record: u32 payload length, u32 CRC-32 of the payload, payload. Payload:
- * u8 type, u48 id, then for DATA a u8 tag (the caller's, e.g. the signal), a
- * u32 item count and the encoded batch. An
- * ACK (type 2) says the batch with that id is done (sent, or dropped as
+ * Each record (wal-record.ts) is length-prefixed and CRC-32-checked: DATA
+ * holds a batch, ACK says the batch with that id is done (sent, or dropped as
  * permanent); replay returns every DATA without an ACK, in order.
  *
  * Appends are written and fdatasync'd before they resolve (several appends
@@ -18,17 +16,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '../../telemetry/logger';
-import { crc32 } from './crc32';
+import { ackRecord, dataRecord, DATA_PREFIX, HEADER, parseRecords } from './wal-record';
 
 const writeAsync = promisify(fs.write);
 const readAsync = promisify(fs.read);
 const fdatasyncAsync = promisify(fs.fdatasync);
 
-const HEADER = 8;
-const DATA = 1;
-const ACK = 2;
-const DATA_PREFIX = 1 + 6 + 1 + 4;
-const ACK_PAYLOAD = 1 + 6;
 const NAME = /^segment-(\d{12})\.wal$/;
 
 /** The log cannot take this record now (full) or ever (`tooLarge`). */
@@ -140,18 +133,13 @@ export class WriteAheadLog {
     if (this.totalBytes + length > this.opts.maxBytes) this.retireIdleSegment();
     if (this.totalBytes + length > this.opts.maxBytes) throw new WalFullError(`the persistent queue is full (${this.totalBytes} of ${this.opts.maxBytes} bytes)`, false);
     const id = this.nextId++;
-    const buf = Buffer.allocUnsafe(length);
-    buf.writeUInt8(DATA, HEADER);
-    buf.writeUIntBE(id, HEADER + 1, 6);
-    buf.writeUInt8(tag, HEADER + 7);
-    buf.writeUInt32BE(items, HEADER + 8);
-    buf.set(bytes, HEADER + DATA_PREFIX);
+    const buf = dataRecord(id, tag, items, bytes);
     const seg = this.segmentFor(length);
     // segmentFor has already counted this record in seg.bytes.
     this.where.set(id, { seg, offset: seg.bytes - length + HEADER + DATA_PREFIX, length: bytes.length });
     seg.live.add(id);
     try {
-      await this.write(seg, seal(buf));
+      await this.write(seg, buf);
     } catch (err) {
       this.where.delete(id);
       seg.live.delete(id);
@@ -177,12 +165,10 @@ export class WriteAheadLog {
     if (!loc) return;
     this.where.delete(id);
     loc.seg.live.delete(id);
-    const buf = Buffer.allocUnsafe(HEADER + ACK_PAYLOAD);
-    buf.writeUInt8(ACK, HEADER);
-    buf.writeUIntBE(id, HEADER + 1, 6);
+    const buf = ackRecord(id);
     const seg = this.segmentFor(buf.length);
     try {
-      await this.write(seg, seal(buf));
+      await this.write(seg, buf);
     } finally {
       this.compact();
     }
@@ -254,47 +240,26 @@ export class WriteAheadLog {
   /** Reads one segment's records into the live set; a bad record ends the segment, which is cut there. */
   private replaySegment(seg: Segment, entries: Map<number, WalEntry>): void {
     const buf = fs.readFileSync(seg.file);
-    let off = 0;
-    let problem: string | undefined;
-    while (off < buf.length) {
-      if (buf.length - off < HEADER) {
-        problem = 'torn record header';
-        break;
-      }
-      const len = buf.readUInt32BE(off);
-      if (len < ACK_PAYLOAD || off + HEADER + len > buf.length) {
-        problem = len < ACK_PAYLOAD ? 'bad record length' : 'torn record';
-        break;
-      }
-      if (crc32(buf, off + HEADER, off + HEADER + len) !== buf.readUInt32BE(off + 4)) {
-        problem = 'checksum mismatch';
-        break;
-      }
-      const p = off + HEADER;
-      const type = buf.readUInt8(p);
-      const id = buf.readUIntBE(p + 1, 6);
-      if (type === DATA && len >= DATA_PREFIX) {
-        seg.live.add(id);
-        entries.set(id, { id, tag: buf.readUInt8(p + 7), items: buf.readUInt32BE(p + 8) });
-        this.where.set(id, { seg, offset: p + DATA_PREFIX, length: len - DATA_PREFIX });
-      } else if (type === ACK) {
-        const loc = this.where.get(id);
-        if (loc) {
-          loc.seg.live.delete(id);
-          this.where.delete(id);
-        }
+    const { records, end, problem } = parseRecords(buf);
+    for (const r of records) {
+      if (r.type === 'data') {
+        seg.live.add(r.id);
+        entries.set(r.id, { id: r.id, tag: r.tag, items: r.items });
+        this.where.set(r.id, { seg, offset: r.dataOffset, length: r.dataLength });
       } else {
-        problem = `unknown record type ${type}`;
-        break;
+        const loc = this.where.get(r.id);
+        if (loc) {
+          loc.seg.live.delete(r.id);
+          this.where.delete(r.id);
+        }
       }
-      if (id >= this.nextId) this.nextId = id + 1;
-      off += HEADER + len;
+      if (r.id >= this.nextId) this.nextId = r.id + 1;
     }
-    seg.bytes = off;
+    seg.bytes = end;
     if (problem !== undefined) {
       // Logged once: cutting the file here means the next start finds it clean.
-      this.opts.logger.warn('persistent queue: skipping a torn or corrupt tail', { file: seg.file, offset: off, skipped_bytes: buf.length - off, problem });
-      fs.truncateSync(seg.file, off);
+      this.opts.logger.warn('persistent queue: skipping a torn or corrupt tail', { file: seg.file, offset: end, skipped_bytes: buf.length - end, problem });
+      fs.truncateSync(seg.file, end);
     }
   }
 
@@ -322,12 +287,6 @@ export class WriteAheadLog {
       this.totalBytes -= seg.bytes;
     }
   }
-}
-
-function seal(buf: Buffer): Buffer {
-  buf.writeUInt32BE(buf.length - HEADER, 0);
-  buf.writeUInt32BE(crc32(buf, HEADER), 4);
-  return buf;
 }
 
 function closeWrite(seg: Segment): void {
