@@ -7,6 +7,9 @@
  * that is down then up are handled.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Signal } from '../../src/model/batch';
 import { encodeLogsRequest, encodeMetricsRequest, encodeTracesRequest } from '../../src/otlp/proto';
@@ -283,5 +286,44 @@ service:
   } finally {
     await a?.stop();
     await b.stop();
+  }
+});
+
+test('persistent queue: batches accepted while the vendor is down survive a daemon restart and arrive exactly once', async () => {
+  const [http, telemetry] = [await freePort(), await freePort()];
+  const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'otlp-exporter-wal-'));
+  const config = `receivers:
+  otlp:
+    protocols:
+      http: { endpoint: 127.0.0.1:${http} }
+exporters:
+  otlphttp:
+    endpoint: ${server.httpUrl}
+    timeout: 500ms
+    retry_on_failure: { initial_interval: 100ms, max_interval: 200ms, max_elapsed_time: 0 }
+    sending_queue: { num_consumers: 1, storage: { directory: ${storage} } }
+service:
+  telemetry: { metrics: { address: 127.0.0.1:${telemetry} } }
+  pipelines:
+    logs: { receivers: [otlp], exporters: [otlphttp] }
+`;
+  const t0 = Date.now();
+  const mine = (): Received[] => server.requests('http').filter((r) => r.at >= t0);
+  let d: Daemon | undefined;
+  try {
+    await server.stopHttp();
+    d = await Daemon.start([config]);
+    for (const tag of ['wal1', 'wal2', 'wal3']) assert.equal((await post(http, '/v1/logs', logsJson(tag, 2))).status, 200);
+    await d.stop();
+    d = undefined;
+    assert.equal(mine().length, 0, 'nothing could be delivered while the server was down');
+    await server.startHttp();
+    d = await Daemon.start([config]);
+    await waitFor(() => ['wal1', 'wal2', 'wal3'].every((t) => bodies(mine()).includes(`${t}-1`)), 'the persisted batches after the restart');
+    assert.deepEqual(bodies(mine()).sort(), ['wal1-0', 'wal1-1', 'wal2-0', 'wal2-1', 'wal3-0', 'wal3-1']);
+  } finally {
+    if (!server.httpListening) await server.startHttp();
+    await d?.stop();
+    fs.rmSync(storage, { recursive: true, force: true });
   }
 });

@@ -114,6 +114,10 @@ export class FaultServer {
     this.http = server;
   }
 
+  get httpListening(): boolean {
+    return this.http !== undefined;
+  }
+
   /** Closes the HTTP listener and every connection (the "server down" fault). */
   async stopHttp(): Promise<void> {
     const server = this.http;
