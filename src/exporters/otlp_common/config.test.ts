@@ -42,6 +42,7 @@ test('bad configs are refused at load with the key named', () => {
   const cases: Array<[string, RegExp]> = [
     [`  otlp:\n    endpoint: "not an endpoint"\n`, /endpoint.*host:port/],
     [`  otlp:\n    endpoint: a:1\n    tls: { cert_file: /c.pem }\n`, /tls.*cert_file and key_file/],
+    [`  otlphttp:\n    endpoint: https://a\n    tls: { ca_file: /nonexistent/ca.pem }\n`, /tls.ca_file.*cannot read/],
     [`  otlp:\n    endpoint: a:1\n    compression: zstd\n`, /compression/],
     [`  otlphttp:\n    endpoint: collector:4318\n`, /endpoint.*not an http/],
     [`  otlphttp:\n    endpoint: http://a\n    encoding: xml\n`, /encoding/],

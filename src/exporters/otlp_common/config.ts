@@ -2,6 +2,7 @@
  * Config keys the two OTLP exporters share: headers, compression and
  * client-side TLS, in the Go collector's spelling.
  */
+import fs from 'node:fs';
 import type { JsonSchema } from '../../pipeline/component';
 
 export interface TlsClientConfig {
@@ -42,11 +43,21 @@ export function tlsClientSchema(): JsonSchema {
   };
 }
 
-/** cert_file and key_file come as a pair. */
+/** cert_file and key_file come as a pair, and every file named is readable. */
 export function validateTls(tls: TlsClientConfig | undefined): Array<{ path: string; message: string }> {
   if (!tls) return [];
+  const problems: Array<{ path: string; message: string }> = [];
   if ((tls.cert_file === undefined) !== (tls.key_file === undefined)) {
-    return [{ path: 'tls', message: 'cert_file and key_file must be set together (client certificate and its key)' }];
+    problems.push({ path: 'tls', message: 'cert_file and key_file must be set together (client certificate and its key)' });
   }
-  return [];
+  for (const key of ['ca_file', 'cert_file', 'key_file'] as const) {
+    const file = tls[key];
+    if (file === undefined) continue;
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+    } catch {
+      problems.push({ path: `tls.${key}`, message: `cannot read "${file}"` });
+    }
+  }
+  return problems;
 }

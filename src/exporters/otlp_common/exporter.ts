@@ -42,7 +42,12 @@ export function createOtlpExporter(config: HelperConfig, settings: ComponentSett
   };
   const helper = new ExporterHelper(config, settings, send, PROTO_BATCH_CODEC);
   return {
-    start: () => helper.start(),
+    // The sender is made here so unreadable certificates stop the daemon at
+    // start instead of dropping every batch later.
+    async start() {
+      sender ??= makeSender();
+      await helper.start();
+    },
     consume: (batch) => helper.consume(batch),
     async shutdown(deadline: number) {
       try {
