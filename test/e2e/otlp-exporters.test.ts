@@ -289,7 +289,7 @@ service:
   }
 });
 
-test('persistent queue: batches accepted while the vendor is down survive a daemon restart and arrive exactly once', async () => {
+test('persistent queue: batches accepted while the vendor is down survive kill -9 and a restart, and arrive exactly once', async () => {
   const [http, telemetry] = [await freePort(), await freePort()];
   const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'otlp-exporter-wal-'));
   const config = `receivers:
@@ -314,6 +314,9 @@ service:
     await server.stopHttp();
     d = await Daemon.start([config]);
     for (const tag of ['wal1', 'wal2', 'wal3']) assert.equal((await post(http, '/v1/logs', logsJson(tag, 2))).status, 200);
+    // kill -9: no drain and no flush; only what the write-ahead log put on disk before answering 200 survives.
+    d.signal('SIGKILL');
+    assert.equal((await d.exited).signal, 'SIGKILL');
     await d.stop();
     d = undefined;
     assert.equal(mine().length, 0, 'nothing could be delivered while the server was down');
