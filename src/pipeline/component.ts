@@ -98,6 +98,12 @@ export interface ExporterFactory<C = any> extends FactoryBase {
   readonly kind: 'exporter';
   readonly stability: Partial<Record<Signal, Stability>>;
   readonly mutatesData: boolean;
+  /**
+   * The exporter queues, so its `consume` resolving means "accepted", not
+   * "delivered": it counts `otel_pipeline_exporter_sent_*` and drops itself
+   * and the service does not count for it.
+   */
+  readonly reportsDelivery?: boolean;
   create(config: C, settings: ComponentSettings): Exporter;
 }
 

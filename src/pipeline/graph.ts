@@ -46,7 +46,8 @@ export class Graph {
         let exp = this.exporters.get(id);
         if (!exp) {
           const factory = c.factory as ExporterFactory;
-          exp = instrumentExporter(factory.create(c.config, settings(c)), c.id, deps.meter);
+          const created = factory.create(c.config, settings(c));
+          exp = factory.reportsDelivery ? created : instrumentExporter(created, c.id, deps.meter);
           this.exporters.set(id, exp);
           exporterMutates.set(id, factory.mutatesData);
         }

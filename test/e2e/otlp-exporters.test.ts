@@ -324,6 +324,8 @@ service:
     d = await Daemon.start([config]);
     await waitFor(() => ['wal1', 'wal2', 'wal3'].every((t) => bodies(mine()).includes(`${t}-1`)), 'the persisted batches after the restart');
     assert.deepEqual(bodies(mine()).sort(), ['wal1-0', 'wal1-1', 'wal2-0', 'wal2-1', 'wal3-0', 'wal3-1']);
+    // "sent" counts what the destination took, not what was queued.
+    await waitFor(async () => /otel_pipeline_exporter_sent_log_records(_total)?\{[^}]*\} 6$/m.test((await get(telemetry, '/metrics')).body), 'sent = 6 on the restarted daemon');
   } finally {
     if (!server.httpListening) await server.startHttp();
     await d?.stop();

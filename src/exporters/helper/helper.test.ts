@@ -59,6 +59,7 @@ test('memory queue: every batch is delivered, queue size returns to 0, capacity 
   assert.deepEqual([...dest.got].sort(), expected.sort());
   assert.equal(await metric('otel_pipeline_exporter_queue_size', { exporter: 'otlp/test' }), 0);
   assert.equal(await metric('otel_pipeline_exporter_queue_capacity', { exporter: 'otlp/test' }), 100);
+  assert.equal(await metric('otel_pipeline_exporter_sent_log_records', { exporter: 'otlp/test' }), expected.length, 'sent counts delivered items');
   await h.shutdown(Date.now() + 2000);
 });
 

@@ -204,7 +204,7 @@ export class ExporterHelper {
       this.inline.delete(p);
       this.inFlight--;
     }
-    if (outcome.ok) return;
+    if (outcome.ok) return this.telemetry.sent(batch.signal, items);
     if (outcome.stopped) throw unavailableError(`exporter ${id} is shutting down: ${outcome.message}`, id);
     if (outcome.retryable) throw unavailableError(`exporter ${id}: ${outcome.message}`, id);
     this.dropped(batch.signal, items, outcome);
@@ -246,7 +246,10 @@ export class ExporterHelper {
       }
     }
     const outcome = await this.sendOne(batch);
-    if (outcome.ok) return this.finish(job);
+    if (outcome.ok) {
+      this.telemetry.sent(job.signal, job.items);
+      return this.finish(job);
+    }
     if (outcome.stopped) return this.lose(job);
     this.dropped(job.signal, job.items, outcome);
     return this.finish(job);

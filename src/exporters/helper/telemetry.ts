@@ -13,6 +13,7 @@ export interface QueueGauges {
 export class HelperTelemetry {
   private readonly enqueueFailedBy = {} as Record<Signal, Counter>;
   private readonly droppedBy = {} as Record<Signal, Counter>;
+  private readonly sentBy = {} as Record<Signal, Counter>;
   private readonly retries: Counter;
   private readonly gauges: Array<[ObservableGauge, ObservableCallback]> = [];
   private readonly attrs: Attributes;
@@ -22,6 +23,7 @@ export class HelperTelemetry {
     for (const s of SIGNALS) {
       const unit = ITEM_NAME[s];
       this.enqueueFailedBy[s] = meter.createCounter(`otel_pipeline_exporter_enqueue_failed_${unit}`, { description: `Items (${unit}) refused because the sending queue was full.` });
+      this.sentBy[s] = meter.createCounter(`otel_pipeline_exporter_sent_${unit}`, { description: `Items (${unit}) the destination accepted.` });
       this.droppedBy[s] = meter.createCounter(`otel_pipeline_exporter_dropped_${unit}`, { description: `Items (${unit}) the exporter gave up on, by reason.` });
     }
     this.retries = meter.createCounter('otel_pipeline_exporter_retries', { description: 'Send attempts repeated after a retryable failure, by reason.' });
@@ -38,6 +40,10 @@ export class HelperTelemetry {
 
   enqueueFailed(signal: Signal, items: number): void {
     this.enqueueFailedBy[signal].add(items, this.attrs);
+  }
+
+  sent(signal: Signal, items: number): void {
+    this.sentBy[signal].add(items, this.attrs);
   }
 
   dropped(signal: Signal, items: number, reason: string): void {

@@ -19,6 +19,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
   description: 'Sends metrics, logs and traces over OTLP/gRPC, with a sending queue and retries.',
   stability: { metrics: 'alpha', logs: 'alpha', traces: 'alpha' },
   mutatesData: false,
+  reportsDelivery: true,
   schema: object({
     endpoint: {
       type: 'string',

@@ -22,6 +22,7 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpConfig> = {
   description: 'Sends metrics, logs and traces over OTLP/HTTP (protobuf or JSON), with a sending queue and retries.',
   stability: { metrics: 'alpha', logs: 'alpha', traces: 'alpha' },
   mutatesData: false,
+  reportsDelivery: true,
   schema: object({
     endpoint: { ...url('Base URL; /v1/metrics, /v1/logs or /v1/traces is appended. Default: the SDKs\' local collector.'), default: 'http://localhost:4318' },
     metrics_endpoint: url('Full URL for metrics, used as given (overrides endpoint).'),
