@@ -15,6 +15,9 @@ async function main(dir: string): Promise<void> {
     const ids = await Promise.all([0, 1, 2].map((k) => wal.append(Buffer.concat([body, Buffer.from(`-${k}`)]), i)));
     process.stdout.write(ids.map((id, k) => `data ${id} ${body.toString()}-${k}\n`).join(''));
     if (i % 2 === 0) {
+      // Said before the ACK starts: a kill can land after the ACK reached the
+      // file but before "ack" is printed, so such an id may go either way.
+      process.stdout.write(`acking ${ids[0]}\n`);
       await wal.ack(ids[0]);
       process.stdout.write(`ack ${ids[0]}\n`);
     }

@@ -32,11 +32,13 @@ test('killed mid-write (SIGKILL): every acknowledged append survives intact, eve
 
   const promised = new Map<number, string>();
   const acked = new Set<number>();
+  const acking = new Set<number>();
   // The last line may be cut off by the kill: only whole lines count.
   for (const line of out.slice(0, out.lastIndexOf('\n')).split('\n')) {
     const [kind, id, body] = line.split(' ');
     if (kind === 'data' && body !== undefined) promised.set(Number(id), body);
     else if (kind === 'ack' && id !== undefined) acked.add(Number(id));
+    else if (kind === 'acking' && id !== undefined) acking.add(Number(id));
   }
   assert.ok(promised.size > 500, `the child acknowledged ${promised.size} appends`);
 
@@ -46,6 +48,10 @@ test('killed mid-write (SIGKILL): every acknowledged append survives intact, eve
   for (const [id, body] of promised) {
     if (acked.has(id)) {
       assert.ok(!pending.has(id), `batch ${id} was acknowledged as done but came back`);
+    } else if (acking.has(id)) {
+      // Killed while its ACK was being written: gone or pending are both right, intact if pending.
+      if (pending.has(id)) assert.equal(Buffer.from(await wal.read(id)).toString(), body);
+      assert.ok(acking.size - [...acking].filter((a) => acked.has(a)).length <= 1, 'at most one ACK was in flight');
     } else {
       assert.ok(pending.has(id), `batch ${id} was acknowledged as written but is missing`);
       assert.equal(Buffer.from(await wal.read(id)).toString(), body);
