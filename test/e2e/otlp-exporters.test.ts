@@ -153,7 +153,7 @@ test('otlphttp faults: Retry-After honoured, 500 dropped and counted, partial_su
     await waitFor(() => bodies(mine()).includes('after500-0'), 'the batch after the 500');
     assert.deepEqual(bodies(mine()).filter((b) => b.startsWith('r500')), ['r500-0', 'r500-1', 'r500-2'], 'sent once, not retried');
     const self = (await get(telemetry, '/metrics')).body;
-    assert.equal(metric(self, 'otel_pipeline_exporter_dropped_log_records', 'reason="http_500"'), 3, self);
+    assert.equal(metric(self, 'otel_pipeline_exporter_send_failed_log_records', 'reason="http_500"'), 3, self);
 
     // partial_success: 2 of 4 rejected → counted, logged with the message, not retried.
     server.scriptHttp({ kind: 'partial', rejected: 2, message: 'two records too old' });
@@ -203,7 +203,7 @@ test('otlp (gRPC) faults: RetryInfo delay honoured, INVALID_ARGUMENT dropped and
     await waitFor(() => bodies(mine()).includes('afterBad-0'), 'the batch after INVALID_ARGUMENT');
     assert.equal(bodies(mine()).filter((b) => b.startsWith('bad')).length, 2, 'not retried');
     const self = (await get(telemetry, '/metrics')).body;
-    assert.equal(metric(self, 'otel_pipeline_exporter_dropped_log_records', 'reason="grpc_invalid_argument"'), 2, self);
+    assert.equal(metric(self, 'otel_pipeline_exporter_send_failed_log_records', 'reason="grpc_invalid_argument"'), 2, self);
 
     server.scriptGrpc({ kind: 'slow', ms: 3000 });
     await send('slow');

@@ -141,7 +141,7 @@ test('a permanent failure is dropped with its reason and not retried; retryable 
   assert.deepEqual(dest.got.sort(), ['flaky-0', 'flaky-1', 'ok-0']);
   assert.equal(seen.get('bad-0'), 1);
   assert.equal(seen.get('flaky-0'), 3);
-  assert.equal(await metric('otel_pipeline_exporter_dropped_log_records', { reason: 'http_400' }), 7);
+  assert.equal(await metric('otel_pipeline_exporter_send_failed_log_records', { reason: 'http_400' }), 7);
   assert.equal(await metric('otel_pipeline_exporter_retries', { reason: 'http_503' }), 2);
   const warn = captured.lines.find((l) => l.level === 'warn' && l.reason === 'http_400');
   assert.equal(warn?.items, 7);
@@ -158,7 +158,7 @@ test('max_elapsed_time: a batch that keeps failing is dropped with the reason', 
   await waitFor(() => dest.attempts === 4, 'four attempts', 5000);
   await h.shutdown(Date.now() + 2000);
   assert.equal(dest.attempts, 4, 'attempts at 0, 1000, 2000, 3000; the next would pass 3500');
-  assert.equal(await metric('otel_pipeline_exporter_dropped_log_records', { reason: 'grpc_UNAVAILABLE' }), 4);
+  assert.equal(await metric('otel_pipeline_exporter_send_failed_log_records', { reason: 'grpc_UNAVAILABLE' }), 4);
 });
 
 test('shutdown drains the queue within the deadline', async () => {
@@ -173,7 +173,7 @@ test('shutdown drains the queue within the deadline', async () => {
   dest.release();
   await done;
   assert.equal(dest.got.length, 20);
-  assert.equal(await metric('otel_pipeline_exporter_dropped_log_records'), 0);
+  assert.equal(await metric('otel_pipeline_exporter_send_failed_log_records'), 0);
 });
 
 test('memory queue: what is left at the deadline is counted and logged as lost, with the item count', async () => {
@@ -188,7 +188,7 @@ test('memory queue: what is left at the deadline is counted and logged as lost, 
   await h.shutdown(Date.now() + 50);
   const total = batches.reduce((n, b) => n + countItems(b), 0);
   assert.equal(dest.got.length, 0);
-  assert.equal(await metric('otel_pipeline_exporter_dropped_log_records', { reason: 'shutdown' }), total);
+  assert.equal(await metric('otel_pipeline_exporter_send_failed_log_records', { reason: 'shutdown' }), total);
   const line = captured.lines.find((l) => l.level === 'warn' && /lost/.test(l.msg));
   assert.equal(line?.items, total);
   await h.shutdown(Date.now() + 50);
@@ -236,7 +236,7 @@ test('persistent queue: accepted while the destination is down, kept over shutdo
   }
   await waitFor(() => down.attempts >= 6, 'attempts');
   await a.shutdown(Date.now() + 100);
-  assert.equal(await first.metric('otel_pipeline_exporter_dropped_log_records'), 0, 'nothing counted as lost: it is on disk');
+  assert.equal(await first.metric('otel_pipeline_exporter_send_failed_log_records'), 0, 'nothing counted as lost: it is on disk');
 
   const up = new Destination();
   const second = testSettings();
@@ -281,7 +281,7 @@ test('persistent queue: a permanently rejected batch is dropped and removed, not
   await h.consume(logs('good', 2));
   await waitFor(() => dest.got.length === 2 && dest.attempts === 2, 'both sends');
   await h.shutdown(Date.now() + 2000);
-  assert.equal(await metric('otel_pipeline_exporter_dropped_log_records', { reason: 'http_400' }), 3);
+  assert.equal(await metric('otel_pipeline_exporter_send_failed_log_records', { reason: 'http_400' }), 3);
   const wal = new WriteAheadLog(dir, { maxBytes: 1 << 20, logger: settings.logger });
   assert.deepEqual(wal.open(), []);
   await wal.close();

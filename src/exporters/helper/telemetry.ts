@@ -24,7 +24,7 @@ export class HelperTelemetry {
       const unit = ITEM_NAME[s];
       this.enqueueFailedBy[s] = meter.createCounter(`otel_pipeline_exporter_enqueue_failed_${unit}`, { description: `Items (${unit}) refused because the sending queue was full.` });
       this.sentBy[s] = meter.createCounter(`otel_pipeline_exporter_sent_${unit}`, { description: `Items (${unit}) the destination accepted.` });
-      this.droppedBy[s] = meter.createCounter(`otel_pipeline_exporter_dropped_${unit}`, { description: `Items (${unit}) the exporter gave up on, by reason.` });
+      this.droppedBy[s] = meter.createCounter(`otel_pipeline_exporter_send_failed_${unit}`, { description: `Items (${unit}) the exporter gave up on, by reason.` });
     }
     this.retries = meter.createCounter('otel_pipeline_exporter_retries', { description: 'Send attempts repeated after a retryable failure, by reason.' });
     const gauge = (name: string, description: string, read: () => number) => {
