@@ -71,6 +71,11 @@ export function getAttribute(attrs: Attributes, key: string): AnyValue | undefin
   return undefined;
 }
 
+/** Lower-case hex, as trace and span ids are written everywhere outside protobuf. */
+export function bytesToHex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
 /** The value as a plain string, as the Prometheus and debug outputs show it. */
 export function anyValueToString(v: AnyValue): string {
   switch (v.kind) {

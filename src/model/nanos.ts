@@ -85,13 +85,3 @@ export function compareNanos(aMs: number, aNs: number, bMs: number, bNs: number)
   return aMs !== bMs ? aMs - bMs : aNs - bNs;
 }
 
-/** The current time in the model's two parts. */
-export function nowNanos(out: NanosParts): NanosParts {
-  // performance.timeOrigin + now() has sub-ms resolution; keep it to whole µs.
-  const t = performance.timeOrigin + performance.now();
-  const ms = Math.floor(t);
-  out.ms = ms;
-  out.ns = Math.round((t - ms) * 1000) * 1000;
-  if (out.ns >= 1e6) out.ns = 999000;
-  return out;
-}

@@ -29,11 +29,6 @@ export class Service implements Host {
     return this.phase === 'running';
   }
 
-  /** The running graph, for tests and tools that need its receivers' addresses. */
-  get current(): Graph | undefined {
-    return this.graph;
-  }
-
   start(config: ResolvedConfig): Promise<void> {
     return this.serialise(async () => {
       this.phase = 'starting';

@@ -1,11 +1,8 @@
 /** The detailed verbosity's per-metric dump, in the Go collector's debug layout. */
-import { anyValueToString, type AnyValue, type KeyValue } from '../../model/common';
+import { anyValueToString, bytesToHex, type AnyValue, type KeyValue } from '../../model/common';
 import type { Exemplar, Metric } from '../../model/metrics';
 import { nanosToString } from '../../model/nanos';
 
-export function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
 
 export function temporalityName(t: number): string {
   return t === 1 ? 'Delta' : t === 2 ? 'Cumulative' : 'Unspecified';
@@ -35,7 +32,7 @@ function pointHead(out: string[], i: number, p: { attributes: KeyValue[]; startT
 
 function exemplars(out: string[], list: Exemplar[]): void {
   list.forEach((e, i) => {
-    out.push(`Exemplar #${i}`, `     -> Trace ID: ${hex(e.traceId)}`, `     -> Span ID: ${hex(e.spanId)}`);
+    out.push(`Exemplar #${i}`, `     -> Trace ID: ${bytesToHex(e.traceId)}`, `     -> Span ID: ${bytesToHex(e.spanId)}`);
     out.push(`     -> Timestamp: ${nanosToString(e.timeMs, e.timeNs)}`, `     -> Value: ${String(e.value)}`);
   });
 }

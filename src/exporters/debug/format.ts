@@ -4,12 +4,12 @@
  * detailed: every resource, scope, data point and attribute.
  */
 import type { Batch } from '../../model/batch';
-import { anyValueToString, type AnyValue, type Attributes, type InstrumentationScope, type Resource } from '../../model/common';
+import { anyValueToString, bytesToHex as hex, type AnyValue, type Attributes, type InstrumentationScope, type Resource } from '../../model/common';
 import type { Metric } from '../../model/metrics';
 import type { LogRecord } from '../../model/logs';
 import type { Span } from '../../model/traces';
 import { nanosToString } from '../../model/nanos';
-import { describeLine, detailedMetric, hex, temporalityName } from './detail';
+import { describeLine, detailedMetric, temporalityName } from './detail';
 
 export type Verbosity = 'basic' | 'normal' | 'detailed';
 

@@ -4,7 +4,7 @@
  * `_total`, has `# UNIT`, `_created` samples, exemplars, timestamps in
  * seconds, an `info` type for target_info, and ends with `# EOF`.
  */
-import { anyValueToString } from '../../model/common';
+import { anyValueToString, bytesToHex } from '../../model/common';
 import type { Exemplar } from '../../model/metrics';
 import { renderLabels, sanitizeLabelKey, withLabel, type Label } from './naming';
 import type { SeriesStore } from './store';
@@ -29,16 +29,12 @@ export function formatValue(v: number): string {
   return String(v);
 }
 
-function hex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-}
-
 /** OpenMetrics caps an exemplar's label set at 128 UTF-8 characters. */
 function exemplarText(e: Exemplar | undefined): string {
   if (!e) return '';
   const labels: Label[] = [];
-  if (e.traceId.length) labels.push(['trace_id', hex(e.traceId)]);
-  if (e.spanId.length) labels.push(['span_id', hex(e.spanId)]);
+  if (e.traceId.length) labels.push(['trace_id', bytesToHex(e.traceId)]);
+  if (e.spanId.length) labels.push(['span_id', bytesToHex(e.spanId)]);
   let size = labels.reduce((n, l) => n + l[0].length + l[1].length, 0);
   for (const kv of e.filteredAttributes) {
     const v = anyValueToString(kv.value);

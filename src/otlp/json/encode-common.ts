@@ -3,7 +3,7 @@
  * directly (no intermediate objects for JSON.stringify), omitting fields that
  * hold their proto3 default as the JSON mapping does.
  */
-import type { AnyValue, EntityRef, InstrumentationScope, KeyValue, Resource } from '../../model/common';
+import { bytesToHex, type AnyValue, type EntityRef, type InstrumentationScope, type KeyValue, type Resource } from '../../model/common';
 import { nanosToString } from '../../model/nanos';
 import type { ResourceX, ScopeX, SignalEnvelope } from '../signals';
 
@@ -69,7 +69,7 @@ export function timeFld(s: string, key: string, ms: number, ns: number): string 
 
 /** Trace/span ids in hex, as OTLP/JSON requires (not base64). */
 export function hex(b: Uint8Array): string {
-  return '"' + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') + '"';
+  return '"' + bytesToHex(b) + '"';
 }
 
 /** Appends an id field unless it is empty. */

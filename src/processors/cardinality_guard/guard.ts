@@ -10,6 +10,7 @@
  */
 import { anyValueToString, type AnyValue, type Attributes, type InstrumentationScope, type Resource } from '../../model/common';
 import type { GuardAction, LimitTable } from './config';
+import { flatString } from '../../util/flat-string';
 
 /** What to do with one point. */
 export const enum Decision {
@@ -162,7 +163,7 @@ export class SeriesGuard {
     let group = ms.groups.get(prefix);
     if (!group) ms.groups.set(prefix, (group = new Map()));
     if (ms === this.lastMetric && prefix === this.lastPrefix) this.lastGroup = group;
-    group.set(flatten(key), new SeriesEntry(now, stripped));
+    group.set(flatString(key), new SeriesEntry(now, stripped));
     if (stripped) ms.stripped++;
     else ms.originals++;
     this.totalSeries++;
@@ -235,16 +236,6 @@ function topKeys(spread: Map<string, Set<string>> | undefined): KeySpread[] {
     .map(([key, values]) => ({ key, distinctValues: values.size }))
     .sort((a, b) => b.distinctValues - a.distinctValues || (a.key < b.key ? -1 : 1))
     .slice(0, TOP_KEYS);
-}
-
-/**
- * A flat copy of a key built by concatenation. V8 keeps such strings as trees
- * of their pieces; an admitted key lives as long as its series, and flat it
- * takes about a third of the memory (measured: ~230 against ~750 bytes per
- * series with Claude Code's attributes). Only admissions pay for the copy.
- */
-function flatten(s: string): string {
-  return s === '' ? s : JSON.parse(JSON.stringify(s));
 }
 
 function hasAny(attrs: Attributes, keys: ReadonlySet<string>): boolean {
