@@ -12,9 +12,10 @@ const root = path.resolve(__dirname, '..');
 const dist = path.join(root, 'dist');
 
 // --- Real servers the tests talk to -----------------------------------------
-// Tests run against a real Prometheus and promtool (no mocks). On a fresh
-// machine they are installed from Debian's `prometheus` package; when both are
-// already on PATH this costs two PATH lookups.
+// Tests run against a real Prometheus and promtool and real PostgreSQL
+// clusters (no mocks). On a fresh machine they are installed from Debian's
+// `prometheus` and `postgresql` packages; when present this costs a few
+// lookups.
 
 /** Full path of `cmd` on PATH, or undefined. */
 function which(cmd) {
@@ -77,7 +78,7 @@ function alive(pid) {
  * whose owner died is taken over.
  */
 function withInstallLock(fn) {
-  const lock = path.join(os.tmpdir(), 'otel-pipeline-prometheus-install.lock');
+  const lock = path.join(os.tmpdir(), 'otel-pipeline-test-install.lock');
   const until = Date.now() + 15 * 60_000;
   for (;;) {
     try {
@@ -98,7 +99,7 @@ function withInstallLock(fn) {
       fs.rmSync(lock, { recursive: true, force: true });
       continue;
     }
-    if (Date.now() > until) throw new Error(`another test run (pid ${owner}) has been installing prometheus for 15 minutes; lock ${lock}`);
+    if (Date.now() > until) throw new Error(`another test run (pid ${owner}) has been installing packages for 15 minutes; lock ${lock}`);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250); // poll the lock
   }
   try {
@@ -109,29 +110,40 @@ function withInstallLock(fn) {
   }
 }
 
-function ensurePrometheus() {
-  const missing = ['prometheus', 'promtool'].filter((c) => !which(c));
-  if (missing.length === 0) return;
-  const how = 'install Debian\'s `prometheus` package (apt-get install prometheus) or put prometheus and promtool on PATH';
-  if (process.platform !== 'linux') die(`${missing.join(' and ')} not on PATH, and this is not Linux: ${how}`);
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) die(`${missing.join(' and ')} not on PATH, and not root so cannot apt-get install: ${how}`);
-  if (!which('apt-get')) die(`${missing.join(' and ')} not on PATH, and there is no apt-get: ${how}`);
+/** Directory of the PostgreSQL server binaries (PATH or Debian's layout), as test/support/postgres.ts looks for them. */
+function postgresBinDir() {
+  const has = (dir) => ['initdb', 'pg_ctl', 'postgres'].every((b) => fs.existsSync(path.join(dir, b)));
+  const onPath = which('initdb');
+  if (onPath && has(path.dirname(onPath))) return path.dirname(onPath);
+  const debian = '/usr/lib/postgresql';
+  const versions = fs.existsSync(debian) ? fs.readdirSync(debian) : [];
+  return versions.map((v) => path.join(debian, v, 'bin')).find(has);
+}
 
+/**
+ * Installs Debian's `pkg` when `present()` says what it provides is missing.
+ * Only as root on Linux with apt-get; otherwise says what to install.
+ */
+function ensureDebianPackage(pkg, what, present) {
+  if (present()) return;
+  const how = `install Debian's \`${pkg}\` package (apt-get install ${pkg}) or put ${what} on PATH`;
+  if (process.platform !== 'linux') die(`${what} not found, and this is not Linux: ${how}`);
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) die(`${what} not found, and not root so cannot apt-get install: ${how}`);
+  if (!which('apt-get')) die(`${what} not found, and there is no apt-get: ${how}`);
   try {
     withInstallLock(() => {
       // Another run may have installed it while this one waited for the lock.
-      if (['prometheus', 'promtool'].every((c) => which(c))) return;
-      installPrometheus();
+      if (!present()) installPackage(pkg, what, present);
     });
   } catch (err) {
-    die(`cannot install prometheus and promtool: ${err.message}`);
+    die(`cannot install ${what}: ${err.message}`);
   }
 }
 
-function installPrometheus() {
-  // Keep the package's postinst from starting a prometheus service: invoke-rc.d
-  // asks policy-rc.d, and 101 means "action forbidden". An existing policy is
-  // moved aside and put back afterwards.
+function installPackage(pkg, what, present) {
+  // Keep the package's postinst from starting a service (a prometheus, or a
+  // PostgreSQL cluster): invoke-rc.d asks policy-rc.d, and 101 means "action
+  // forbidden". An existing policy is moved aside and put back afterwards.
   const policy = '/usr/sbin/policy-rc.d';
   const saved = `${policy}.otel-pipeline-saved`;
   // A run killed mid-install (the lock makes it the only one) left its policy
@@ -142,21 +154,20 @@ function installPrometheus() {
   const before = new Set(servicePrometheusPids());
   try {
     if (hadPolicy) fs.renameSync(policy, saved);
-    fs.writeFileSync(policy, '#!/bin/sh\n# written by otel-pipeline test/run.js while installing prometheus\nexit 101\n', { mode: 0o755 });
+    fs.writeFileSync(policy, `#!/bin/sh\n# written by otel-pipeline test/run.js while installing ${pkg}\nexit 101\n`, { mode: 0o755 });
     const env = { DEBIAN_FRONTEND: 'noninteractive' };
     const lock = ['-o', 'DPkg::Lock::Timeout=300'];
     run('apt-get', ['-qq', ...lock, 'update'], env);
-    run('apt-get', ['-qq', ...lock, 'install', '-y', '--no-install-recommends', 'prometheus'], env);
+    run('apt-get', ['-qq', ...lock, 'install', '-y', '--no-install-recommends', pkg], env);
   } finally {
     fs.rmSync(policy, { force: true });
     if (hadPolicy) fs.renameSync(saved, policy);
   }
   const started = servicePrometheusPids().filter((p) => !before.has(p));
-  if (started.length > 0) throw new Error(`installing prometheus started a server (pid ${started.join(', ')}); stop it and rerun`);
-  const still = ['prometheus', 'promtool'].filter((c) => !which(c));
-  if (still.length > 0) throw new Error(`installed Debian's prometheus package but ${still.join(' and ')} still not on PATH`);
-  const version = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'prometheus'], { encoding: 'utf8' }).stdout;
-  console.log(`test/run.js: installed Debian's prometheus ${version} (prometheus, promtool) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (started.length > 0) throw new Error(`installing ${pkg} started a prometheus server (pid ${started.join(', ')}); stop it and rerun`);
+  if (!present()) throw new Error(`installed Debian's ${pkg} package but ${what} still not found`);
+  const version = spawnSync('dpkg-query', ['-W', '-f=${Version}', pkg], { encoding: 'utf8' }).stdout;
+  console.log(`test/run.js: installed Debian's ${pkg} ${version} (${what}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 function find(dir, out) {
@@ -177,7 +188,9 @@ if (files.length === 0) {
   console.error('no test files found under dist/: run `npm run build` first');
   process.exit(1);
 }
-ensurePrometheus();
+ensureDebianPackage('prometheus', 'prometheus and promtool', () => ['prometheus', 'promtool'].every((c) => which(c)));
+// Tests run their own throwaway PostgreSQL clusters (test/support/postgres.ts).
+ensureDebianPackage('postgresql', 'the PostgreSQL server binaries (initdb, pg_ctl, postgres)', () => postgresBinDir() !== undefined);
 const args = ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files];
 const result = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
 process.exit(result.status ?? 1);
