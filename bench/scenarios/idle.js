@@ -1,0 +1,40 @@
+'use strict';
+/*
+ * Idle: the daemon on its embedded default config (`otel-pipeline run`, no
+ * --config: OTLP gRPC and HTTP in, batch, prometheus and debug out, health
+ * check, self-telemetry) with no traffic. What a sidecar costs while the
+ * agent beside it is quiet. The testbed's IdleMode measures the same.
+ */
+const { portInUse, startDaemon, ResourceMonitor, round, figure } = require('../lib');
+
+// The embedded default config's fixed loopback ports.
+const DEFAULT_PORTS = [4317, 4318, 8889, 13133, 8888];
+
+async function run({ durationS = 20, quick = false } = {}) {
+  const seconds = quick ? 5 : durationS;
+  const busy = [];
+  for (const p of DEFAULT_PORTS) if (await portInUse(p)) busy.push(p);
+  if (busy.length > 0) throw new Error(`the default config's ports ${busy.join(', ')} are in use on 127.0.0.1 (another daemon running?); stop it to run this scenario`);
+  const daemon = await startDaemon(undefined, { name: 'idle' });
+  try {
+    const monitor = new ResourceMonitor(daemon.pid, daemon.startedAt);
+    monitor.begin();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const res = monitor.end();
+    if (!daemon.running()) throw new Error(`the daemon exited while idle:\n${daemon.stderr()}`);
+    return {
+      resources: res,
+      figures: [
+        figure('CPU avg (% of one core)', round(res.cpuAvg, 2), '%', { target: '<= 1%', ok: res.cpuAvg <= 1 }),
+        figure('CPU max (1 s samples)', round(res.cpuMax, 1), '%'),
+        figure('RSS avg', round(res.rssAvgMiB), 'MiB', { target: '<= 60 MiB', ok: res.rssAvgMiB <= 60 }),
+        figure('RSS max', round(res.rssMaxMiB), 'MiB', { target: '<= 60 MiB', ok: res.rssMaxMiB <= 60 }),
+        figure('seconds measured', res.seconds, 's'),
+      ],
+    };
+  } finally {
+    await daemon.stop();
+  }
+}
+
+module.exports = { name: 'idle', description: 'no traffic for ~20 s on the embedded default config', run };
