@@ -77,6 +77,7 @@ service:
       const items = spec.signal === 'metrics' ? 'points' : 'records';
       return {
         config: yaml,
+        pids: { daemon: daemon.pid, sink: sink.pid, generators: [gen.pid] },
         load: { itemsPerRequest: perRequest, requestsPerSecond: rate, bodyBytes: gen.info.bodyBytes, warmupS, durationS, generators: 1 },
         generator: { warm, steady: { ...steady, latencies: undefined, latencyCount: lat.length } },
         resources: res,
