@@ -23,6 +23,19 @@ export function headersSchema(): JsonSchema {
   };
 }
 
+/**
+ * Header values that expanded to nothing (`${env:VENDOR_KEY:-}` with the
+ * variable unset) are left out rather than sent empty.
+ */
+export function withoutEmptyHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== '') out[k] = v;
+  return out;
+}
+
+/** Why an exporter with `endpoint: ""` is off, for its one startup note. */
+export const EMPTY_ENDPOINT_NOTE = 'its endpoint is empty (a preset writes endpoint: ${env:VAR:-}; set the variable to send)';
+
 export function compressionSchema(): JsonSchema {
   return { enum: ['gzip', 'none', ''], default: 'gzip', description: 'Request compression: gzip or none.' };
 }

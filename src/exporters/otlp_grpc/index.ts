@@ -6,7 +6,8 @@
 import type { ComponentSettings, Exporter, ExporterFactory } from '../../pipeline/component';
 import { object } from '../../config/schema';
 import { helperSchemaProperties, validateHelperConfig, type HelperConfig } from '../helper';
-import { compressionSchema, headersSchema, tlsClientSchema, validateTls } from '../otlp_common/config';
+import { createDisabledExporter } from '../helper/disabled';
+import { compressionSchema, EMPTY_ENDPOINT_NOTE, headersSchema, tlsClientSchema, validateTls, withoutEmptyHeaders } from '../otlp_common/config';
 import { createOtlpExporter } from '../otlp_common/exporter';
 import { GrpcSender, parseGrpcEndpoint, type GrpcSenderConfig } from './send';
 
@@ -23,9 +24,8 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
   schema: object({
     endpoint: {
       type: 'string',
-      minLength: 1,
       default: 'http://localhost:4317',
-      description: 'host:port (TLS unless tls.insecure), or http://host:port (plaintext) / https://host[:port] (TLS). Default: the SDKs\' local collector.',
+      description: 'host:port (TLS unless tls.insecure), or http://host:port (plaintext) / https://host[:port] (TLS). Default: the SDKs\' local collector. Empty: the exporter is off (counts what it is given as dropped).',
     },
     headers: headersSchema(),
     compression: compressionSchema(),
@@ -34,6 +34,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
   }),
   validate(config: OtlpGrpcConfig) {
     const problems = [...validateTls(config.tls), ...validateHelperConfig(config)];
+    if (config.endpoint === '') return problems;
     try {
       parseGrpcEndpoint(config.endpoint, config.tls);
     } catch (err) {
@@ -42,6 +43,8 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
     return problems;
   },
   create(config: OtlpGrpcConfig, settings: ComponentSettings): Exporter {
-    return createOtlpExporter(config, settings, () => new GrpcSender(config));
+    if (config.endpoint === '') return createDisabledExporter(settings, EMPTY_ENDPOINT_NOTE);
+    const sending = { ...config, headers: withoutEmptyHeaders(config.headers) };
+    return createOtlpExporter(sending, settings, () => new GrpcSender(sending));
   },
 };

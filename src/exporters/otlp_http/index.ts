@@ -6,7 +6,8 @@
 import type { ComponentSettings, Exporter, ExporterFactory } from '../../pipeline/component';
 import { object } from '../../config/schema';
 import { helperSchemaProperties, validateHelperConfig, type HelperConfig } from '../helper';
-import { compressionSchema, headersSchema, tlsClientSchema, validateTls } from '../otlp_common/config';
+import { createDisabledExporter } from '../helper/disabled';
+import { compressionSchema, EMPTY_ENDPOINT_NOTE, headersSchema, tlsClientSchema, validateTls, withoutEmptyHeaders } from '../otlp_common/config';
 import { createOtlpExporter } from '../otlp_common/exporter';
 import { validateEndpoints } from './request';
 import { HttpSender, type HttpSenderConfig } from './send';
@@ -14,6 +15,16 @@ import { HttpSender, type HttpSenderConfig } from './send';
 export type OtlpHttpConfig = HttpSenderConfig & HelperConfig;
 
 const url = (description: string) => ({ type: 'string', minLength: 1, description });
+
+/** An empty endpoint is no endpoint: per-signal ones may still be set. */
+function withEndpoint(config: OtlpHttpConfig): OtlpHttpConfig {
+  return config.endpoint === '' ? { ...config, endpoint: undefined } : config;
+}
+
+/** Off: endpoint is empty and no per-signal endpoint is set. */
+function isOff(config: OtlpHttpConfig): boolean {
+  return config.endpoint === '' && !config.metrics_endpoint && !config.logs_endpoint && !config.traces_endpoint;
+}
 
 export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpConfig> = {
   kind: 'exporter',
@@ -24,7 +35,11 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpConfig> = {
   mutatesData: false,
   reportsDelivery: true,
   schema: object({
-    endpoint: { ...url('Base URL; /v1/metrics, /v1/logs or /v1/traces is appended. Default: the SDKs\' local collector.'), default: 'http://localhost:4318' },
+    endpoint: {
+      type: 'string',
+      default: 'http://localhost:4318',
+      description: 'Base URL; /v1/metrics, /v1/logs or /v1/traces is appended. Default: the SDKs\' local collector. Empty, with no per-signal endpoint: the exporter is off (counts what it is given as dropped).',
+    },
     metrics_endpoint: url('Full URL for metrics, used as given (overrides endpoint).'),
     logs_endpoint: url('Full URL for logs, used as given.'),
     traces_endpoint: url('Full URL for traces, used as given.'),
@@ -35,9 +50,12 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpConfig> = {
     ...helperSchemaProperties({ timeout: '30s' }),
   }),
   validate(config: OtlpHttpConfig) {
-    return [...validateEndpoints(config), ...validateTls(config.tls), ...validateHelperConfig(config)];
+    const endpoints = isOff(config) ? [] : validateEndpoints(withEndpoint(config));
+    return [...endpoints, ...validateTls(config.tls), ...validateHelperConfig(config)];
   },
   create(config: OtlpHttpConfig, settings: ComponentSettings): Exporter {
-    return createOtlpExporter(config, settings, () => new HttpSender(config));
+    if (isOff(config)) return createDisabledExporter(settings, EMPTY_ENDPOINT_NOTE);
+    const sending = { ...withEndpoint(config), headers: withoutEmptyHeaders(config.headers) };
+    return createOtlpExporter(sending, settings, () => new HttpSender(sending));
   },
 };
