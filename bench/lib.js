@@ -298,7 +298,7 @@ function report(scenario, figures, notes = []) {
     const value = typeof f.value === 'number' ? f.value.toLocaleString('en-US', { maximumFractionDigits: 2 }) : String(f.value);
     const target = f.target ? `target ${f.target}` : '';
     const go = f.go ? `  (Go collector: ${f.go})` : '';
-    console.log(`  ${f.name.padEnd(42)} ${value.padStart(12)} ${f.unit.padEnd(10)}${target}${verdict}${go}`);
+    console.log(`  ${f.name.padEnd(42)} ${value.padStart(12)} ${f.unit.padEnd(11)}${target}${verdict}${go}`);
   }
   for (const n of notes) console.log(`  note: ${n}`);
 }

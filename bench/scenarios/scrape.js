@@ -8,10 +8,10 @@ const path = require('node:path');
 const { fork } = require('node:child_process');
 const { freePort, waitFor, startDaemon, processStats, httpRequest, percentile } = require('../lib');
 
-const SERIES = Number(process.env.BENCH_SCRAPE_SERIES) || 100_000;
 const SCRAPES = 30;
 
-async function run() {
+async function run({ quick = false } = {}) {
+  const SERIES = Number(process.env.BENCH_SCRAPE_SERIES) || (quick ? 20_000 : 100_000);
   const http = await freePort();
   const prom = await freePort();
   const telemetry = await freePort();
