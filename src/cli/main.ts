@@ -8,6 +8,7 @@ import { DEFAULT_CONFIG_NAME, DEFAULT_CONFIG_YAML } from '../config/default-conf
 import { configToYaml, formatProblem, loadConfig, readConfigFiles, redactConfig, type ConfigSource, type LoadResult } from '../config/load';
 import { factorySignals } from '../pipeline/component';
 import type { Registry } from '../pipeline/registry';
+import { claudeCodeCommand } from './claude-code-env';
 import { runDaemon } from './run';
 
 const VERSION: string = require('../../../package.json').version;
@@ -80,6 +81,8 @@ export function buildProgram(registry: Registry = defaultRegistry()): Command {
     .action(() => {
       process.stdout.write(componentTable(registry));
     });
+
+  program.addCommand(claudeCodeCommand(registry));
 
   return program;
 }
