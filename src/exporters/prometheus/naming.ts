@@ -132,7 +132,8 @@ function joinCollisions(out: Label[], start: number, attrs: Attributes, reserved
   }
 }
 
-function escapeLabelValue(v: string): string {
+/** A label value as the text formats write it between quotes. */
+export function escapeLabelValue(v: string): string {
   return /[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v;
 }
 

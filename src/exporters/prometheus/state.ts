@@ -4,6 +4,7 @@
  */
 import type { Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint, SummaryDataPoint, ValueAtQuantile } from '../../model/metrics';
 import type { PromType } from './naming';
+import type { SeriesIndex } from './series-index';
 
 export interface HistogramState {
   kind: 'hist';
@@ -48,8 +49,9 @@ export interface Target {
 
 /**
  * One series. Kept small (100,000 of them is a normal Claude Code fleet
- * before the cardinality guard): the label set is stored once, rendered, as
- * the map key; histogram and summary state hang off `data`.
+ * before the cardinality guard): the label set is stored once, rendered, and
+ * found by its hash (series-index.ts); histogram and summary state hang off
+ * `data`.
  */
 export interface Series {
   /** The rendered label set (`{a="1",...}`); also the series' key in its family. */
@@ -67,6 +69,8 @@ export interface Series {
   updatedAt: number;
   target: Target;
   exemplar: Exemplar | undefined;
+  /** The next series in its hash chain (series-index.ts). */
+  next: Series | undefined;
 }
 
 export interface Family {
@@ -79,11 +83,11 @@ export interface Family {
   help: string;
   /** The OTLP unit and type it was first registered with; later conflicts are refused. */
   otlpUnit: string;
-  series: Map<string, Series>;
+  series: SeriesIndex;
 }
 
 export function newSeries(labels: string, target: Target, now: number): Series {
-  return { labels, value: 0, data: undefined, createdMs: 0, startMs: 0, startNs: 0, timestampMs: 0, updatedAt: now, target, exemplar: undefined };
+  return { labels, value: 0, data: undefined, createdMs: 0, startMs: 0, startNs: 0, timestampMs: 0, updatedAt: now, target, exemplar: undefined, next: undefined };
 }
 
 function sameBounds(a: number[], b: number[]): boolean {

@@ -10,6 +10,8 @@ import { anyValueToString, getAttribute, type Attributes, type Resource } from '
 import type { Metric, NumberDataPoint, ResourceMetrics } from '../../model/metrics';
 import { Temporality } from '../../model/metrics';
 import { appendAttributeLabels, familyName, renderLabels, type Label, type NamingOptions, type PromType } from './naming';
+import { ScopeLabels } from './label-key';
+import { SeriesIndex } from './series-index';
 import { foldExponential, foldHistogram, foldSummary, newSeries, type Family, type Series, type Target } from './state';
 import { flatString } from '../../util/flat-string';
 
@@ -51,9 +53,10 @@ export class SeriesStore {
     for (const rm of resourceMetrics) {
       const { target, base } = this.resourceLabels(rm.resource);
       for (const sm of rm.scopeMetrics) {
-        const scope: Label[] = base.slice();
-        if (sm.scope.name) scope.push(['otel_scope_name', sm.scope.name]);
-        if (sm.scope.version) scope.push(['otel_scope_version', sm.scope.version]);
+        const labels: Label[] = base.slice();
+        if (sm.scope.name) labels.push(['otel_scope_name', sm.scope.name]);
+        if (sm.scope.version) labels.push(['otel_scope_version', sm.scope.version]);
+        const scope = new ScopeLabels(labels, this.reserved);
         for (const m of sm.metrics) this.ingestMetric(m, scope, target, now);
       }
     }
@@ -101,13 +104,13 @@ export class SeriesStore {
       this.onConflict({ name: names.sample, registered: `${taken.type} ${taken.sample} (unit "${taken.otlpUnit}")`, offered: `${type} (unit "${m.unit}") from ${m.name}` });
       return undefined;
     }
-    const created: Family = { name: names.family, sample: names.sample, unit: names.unit, type, help: m.description || m.name, otlpUnit: m.unit, series: new Map() };
+    const created: Family = { name: names.family, sample: names.sample, unit: names.unit, type, help: m.description || m.name, otlpUnit: m.unit, series: new SeriesIndex() };
     this.families.set(names.sample, created);
     for (const n of claimed) this.claims.set(n, created);
     return created;
   }
 
-  private ingestMetric(m: Metric, scope: Label[], target: Target, now: number): void {
+  private ingestMetric(m: Metric, scope: ScopeLabels, target: Target, now: number): void {
     const d = m.data;
     if (d.type === 'empty' || d.dataPoints.length === 0) return;
     const type: PromType =
@@ -149,7 +152,7 @@ export class SeriesStore {
   }
 
   /** The point's series, stamped as updated; undefined for a point flagged as having no recorded value. */
-  private touch(f: Family, scope: Label[], p: { attributes: Attributes; flags: number; timeMs: number }, target: Target, now: number): Series | undefined {
+  private touch(f: Family, scope: ScopeLabels, p: { attributes: Attributes; flags: number; timeMs: number }, target: Target, now: number): Series | undefined {
     if ((p.flags & NO_RECORDED_VALUE) !== 0) return undefined;
     const s = this.series(f, scope, p.attributes, target, now);
     s.updatedAt = now;
@@ -167,16 +170,11 @@ export class SeriesStore {
     s.startNs = startNs;
   }
 
-  private series(f: Family, scope: Label[], attrs: Attributes, target: Target, now: number): Series {
-    const labels = scope.slice();
-    appendAttributeLabels(labels, attrs, this.reserved);
-    labels.sort(byName);
-    const key = renderLabels(labels);
-    let s = f.series.get(key);
+  private series(f: Family, scope: ScopeLabels, attrs: Attributes, target: Target, now: number): Series {
+    let s = scope.find(f.series, attrs);
     if (!s) {
-      const flat = flatString(key);
-      s = newSeries(flat, target, now);
-      f.series.set(flat, s);
+      s = newSeries(flatString(scope.missingLabels()), target, now);
+      f.series.add(scope.missSlot, s);
       this.seriesCount++;
       target.series++;
     }
@@ -198,12 +196,12 @@ export class SeriesStore {
     const cutoff = now - this.opts.expirationMs;
     let removed = 0;
     for (const [name, f] of this.families) {
-      for (const [key, s] of f.series) {
-        if (s.updatedAt >= cutoff) continue;
-        f.series.delete(key);
-        removed++;
-        if (--s.target.series <= 0) this.deleteTarget(s.target);
-      }
+      removed += f.series.removeWhere(
+        (s) => s.updatedAt < cutoff,
+        (s) => {
+          if (--s.target.series <= 0) this.deleteTarget(s.target);
+        },
+      );
       if (f.series.size === 0) {
         this.families.delete(name);
         for (const n of sampleNames(f.name, f.sample, f.type)) this.claims.delete(n);
@@ -226,10 +224,6 @@ function sampleNames(family: string, sample: string, type: PromType): string[] {
     case 'summary':
       return [family, `${family}_sum`, `${family}_count`, `${family}_created`];
   }
-}
-
-function byName(a: Label, b: Label): number {
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 }
 
 /**

@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { str, type AnyValue, type KeyValue } from '../../model/common';
+import { generalKey, ScopeLabels } from './label-key';
+import { hashText, SeriesIndex, slot } from './series-index';
+import { newSeries } from './state';
+import type { Label } from './naming';
+
+const RESERVED = new Set(['job', 'instance', 'otel_scope_name', 'otel_scope_version', 'env']);
+const SCOPE: Label[] = [['job', 'claude-code'], ['instance', 'host-1'], ['env', 'prod'], ['otel_scope_name', 'com.anthropic.claude_code']];
+
+test('a planned key is the sorted, escaped label set', () => {
+  const scope = new ScopeLabels(SCOPE, RESERVED);
+  const attrs: KeyValue[] = [
+    { key: 'type', value: str('in"put') },
+    { key: 'model', value: str('opus\\4\n') },
+    { key: 'session.id', value: str('s-1') },
+  ];
+  assert.equal(
+    scope.key(attrs),
+    '{env="prod",instance="host-1",job="claude-code",model="opus\\\\4\\n",otel_scope_name="com.anthropic.claude_code",session_id="s-1",type="in\\"put"}',
+  );
+  assert.equal(new ScopeLabels([], RESERVED).key([]), '');
+  assert.equal(new ScopeLabels([], RESERVED).key([{ key: 'a', value: str('1') }]), '{a="1"}');
+  assert.equal(new ScopeLabels([['job', 'j']], RESERVED).key([]), '{job="j"}');
+});
+
+/** A small deterministic generator, so a failure names a reproducible case. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+test('for every attribute shape the plan gives exactly what the general way gives', () => {
+  const rand = rng(42);
+  // Keys that sanitise alike (a.b / a_b / a-b), that are reserved (job, env),
+  // that start with a digit, and ordinary ones; values of every kind, with
+  // characters that need escaping.
+  const keys = ['a.b', 'a_b', 'a-b', 'job', 'env', '1st', 'model', 'type', 'session.id', 'zeta', 'Upper', ''];
+  const values: AnyValue[] = [
+    str('plain'), str(''), str('q"uote'), str('back\\slash'), str('new\nline'), str('ünï'),
+    { kind: 'int', value: 42 }, { kind: 'int', value: 2n ** 60n }, { kind: 'double', value: 1.5 }, { kind: 'bool', value: true },
+    { kind: 'bytes', value: new Uint8Array([1, 2, 255]) }, { kind: 'array', value: [str('x'), { kind: 'int', value: 1 }] },
+    { kind: 'kvlist', value: [{ key: 'k', value: str('v') }] }, { kind: 'empty' },
+  ];
+  const scopes: Label[][] = [SCOPE, [], [['job', 'j"1'], ['instance', '']], [['job', 'j'], ['model', 'from-resource']]];
+  let checked = 0;
+  for (const scopeLabels of scopes) {
+    const scope = new ScopeLabels(scopeLabels, RESERVED);
+    // Several points per shape (the plan's fast case), then a new shape.
+    for (let shape = 0; shape < 150; shape++) {
+      const n = Math.floor(rand() * 5);
+      const shapeKeys = Array.from({ length: n }, () => keys[Math.floor(rand() * keys.length)]);
+      for (let point = 0; point < 4; point++) {
+        const attrs: KeyValue[] = shapeKeys.map((key) => ({ key, value: values[Math.floor(rand() * values.length)] }));
+        assert.equal(scope.key(attrs), generalKey(scopeLabels, attrs, RESERVED), JSON.stringify({ scopeLabels, attrs }, (_, v) => (typeof v === 'bigint' ? String(v) : v)));
+        checked++;
+      }
+    }
+  }
+  assert.equal(checked, 4 * 150 * 4);
+});
+
+test('find gives one series per label set, whatever the attribute order, and tells apart series whose hashes collide', () => {
+  const index = new SeriesIndex();
+  const scope = new ScopeLabels(SCOPE, RESERVED);
+  const target = { key: 'j\xffi', labels: '', series: 0 };
+  const add = (attrs: KeyValue[]) => {
+    assert.equal(scope.find(index, attrs), undefined);
+    const s = newSeries(scope.missingLabels(), target, 0);
+    index.add(scope.missSlot, s);
+    return s;
+  };
+  const a = add([{ key: 'model', value: str('opus') }, { key: 'type', value: str('in"put') }]);
+  const b = add([{ key: 'model', value: str('sonnet') }, { key: 'type', value: str('in"put') }]);
+  assert.notEqual(a.labels, b.labels);
+  assert.equal(scope.find(index, [{ key: 'type', value: str('in"put') }, { key: 'model', value: str('opus') }]), a, 'same labels in another order');
+  assert.equal(scope.find(index, [{ key: 'model', value: str('sonnet') }, { key: 'type', value: str('in"put') }]), b);
+  assert.equal(scope.find(index, [{ key: 'model', value: str('opus') }, { key: 'type', value: str('input') }]), undefined, 'the escaped quote counts');
+  // A colliding series put on a's chain by force: each is still found by its own labels only.
+  const c = newSeries('{other="x"}', target, 0);
+  const aSlot = slot(hashText(0, a.labels));
+  index.add(aSlot, c);
+  assert.equal(index.first(aSlot), c, 'c heads the chain, a behind it');
+  assert.equal(scope.find(index, [{ key: 'model', value: str('opus') }, { key: 'type', value: str('in"put') }]), a);
+  assert.equal(index.find(a.labels), a);
+  assert.equal(index.size, 3);
+  assert.equal(index.removeWhere((s) => s === a, () => undefined), 1);
+  assert.equal(index.find(a.labels), undefined);
+  assert.equal(index.first(aSlot), c, 'c stays when a leaves its chain');
+  assert.equal(c.next, undefined);
+  assert.deepEqual([...index.values()].sort((x, y) => (x.labels < y.labels ? -1 : 1)), [b, c].sort((x, y) => (x.labels < y.labels ? -1 : 1)));
+});
