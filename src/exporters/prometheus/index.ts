@@ -113,12 +113,16 @@ export class PrometheusExporter implements Exporter {
       return;
     }
     const openMetrics = this.config.enable_open_metrics && /application\/openmetrics-text/.test(req.headers.accept ?? '');
-    res.writeHead(200, { 'Content-Type': openMetrics ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE });
+    const contentType = openMetrics ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE;
     if (req.method === 'HEAD') {
-      res.end();
+      res.writeHead(200, { 'Content-Type': contentType }).end();
       return;
     }
-    for (const chunk of renderChunks(this.store, { openMetrics, sendTimestamps: this.config.send_timestamps })) res.write(chunk);
+    const chunks = renderChunks(this.store, { openMetrics, sendTimestamps: this.config.send_timestamps });
+    let length = 0;
+    for (const c of chunks) length += c.length;
+    res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': length });
+    for (const chunk of chunks) res.write(chunk);
     res.end();
   }
 }
