@@ -274,6 +274,15 @@ function sumSamples(text, name) {
   return sum;
 }
 
+/** The first sample of `name` in the Prometheus exposition at 127.0.0.1:port/metrics, or NaN. */
+async function scrapeValue(port, name) {
+  const text = (await httpRequest({ port, path: '/metrics' })).body.toString();
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name) && (line[name.length] === '{' || line[name.length] === ' ')) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return NaN;
+}
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -316,5 +325,5 @@ function saveResult(scenario, result, file) {
 
 module.exports = {
   ROOT, MiB, freePort, portInUse, waitFor, startDaemon, Helper, processStats, ResourceMonitor,
-  httpRequest, sumSamples, percentile, round, figure, report, saveResult,
+  httpRequest, sumSamples, scrapeValue, percentile, round, figure, report, saveResult,
 };

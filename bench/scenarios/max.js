@@ -18,11 +18,12 @@
  * share this machine's cores; their CPU is reported too.
  */
 const path = require('node:path');
-const { freePort, waitFor, startDaemon, Helper, ResourceMonitor, processStats, httpRequest, percentile, round, figure } = require('../lib');
+const { freePort, waitFor, startDaemon, Helper, ResourceMonitor, processStats, httpRequest, scrapeValue, percentile, round, figure } = require('../lib');
 
 const GENERATOR = path.join(__dirname, '..', 'load', 'generator.js');
 const GENERATORS = 2;
 const P99_LIMIT_MS = 100;
+const LOOP_DELAY = 'otel_pipeline_process_event_loop_delay_p99';
 
 /** Sum of every sample whose metric name starts with `prefix`. */
 function sumFamily(text, prefix) {
@@ -72,12 +73,14 @@ service:
       /** Offers `rate` points/s for `seconds` and judges the step. */
       async function step(rate, seconds) {
         const before = await exported();
+        await scrapeValue(telemetry, LOOP_DELAY); // starts the daemon's event-loop delay window afresh
         const genCpu0 = gens.map((g) => processStats(g.pid).cpuSeconds);
         const t0 = performance.now();
         const monitor = new ResourceMonitor(daemon.pid, daemon.startedAt);
         monitor.begin();
         const stats = (await Promise.all(gens.map((g) => g.call({ cmd: 'run', rate: rate / perRequest / GENERATORS, durationMs: seconds * 1000 })))).map((m) => m.stats);
         const res = monitor.end();
+        const loopDelayMs = (await scrapeValue(telemetry, LOOP_DELAY)) * 1000;
         const genCpu = gens.reduce((sum, g, i) => sum + processStats(g.pid).cpuSeconds - genCpu0[i], 0) / ((performance.now() - t0) / 1000) * 100;
         const acked = stats.reduce((s, x) => s + x.okItems, 0);
         let got = 0;
@@ -95,11 +98,11 @@ service:
           offered: rate, seconds, achieved: Math.round(achieved), acked, received: got, lost: acked - got, failed, skipped,
           p50: round(percentile(lat, 50)), p99: round(percentile(lat, 99)),
           cpuAvg: round(res.cpuAvg), cpuMax: round(res.cpuMax), rssAvgMiB: round(res.rssAvgMiB), rssMaxMiB: round(res.rssMaxMiB),
-          generatorsCpu: round(genCpu), errors,
+          generatorsCpu: round(genCpu), loopDelayP99: round(loopDelayMs), errors,
         };
         s.ok = s.lost === 0 && failed === 0 && skipped === 0 && s.p99 <= P99_LIMIT_MS && achieved >= rate * 0.95;
         steps.push(s);
-        console.log(`  ${name}: ${steps.length === 1 ? 'warm-up, ' : ''}${rate.toLocaleString('en-US')} points/s for ${seconds}s → ${s.ok ? 'ok' : 'FAILED'}: achieved ${s.achieved.toLocaleString('en-US')}, p99 ${s.p99} ms, lost ${s.lost}, refused ${failed}, not offered ${skipped} requests, daemon CPU ${s.cpuAvg}%, generators ${s.generatorsCpu}%`);
+        console.log(`  ${name}: ${steps.length === 1 ? 'warm-up, ' : ''}${rate.toLocaleString('en-US')} points/s for ${seconds}s → ${s.ok ? 'ok' : 'FAILED'}: achieved ${s.achieved.toLocaleString('en-US')}, p99 ${s.p99} ms, lost ${s.lost}, refused ${failed}, not offered ${skipped} requests, daemon CPU ${s.cpuAvg}% (event-loop delay p99 ${s.loopDelayP99} ms), generators ${s.generatorsCpu}%`);
         return s;
       }
 
@@ -140,7 +143,7 @@ service:
       const selfAccepted = await accepted();
       const totalAcked = steps.reduce((s, x) => s + x.acked, 0);
       const totalLost = steps.reduce((s, x) => s + x.lost, 0);
-      const c = confirmed ?? { achieved: 0, cpuAvg: NaN, rssAvgMiB: NaN, rssMaxMiB: NaN, p50: NaN, p99: NaN, lost: NaN, generatorsCpu: NaN };
+      const c = confirmed ?? { achieved: 0, cpuAvg: NaN, rssAvgMiB: NaN, rssMaxMiB: NaN, p50: NaN, p99: NaN, lost: NaN, generatorsCpu: NaN, loopDelayP99: NaN };
       return {
         config: yaml,
         load: { itemsPerRequest: perRequest, generators: GENERATORS, stepS, confirmS, series: 1000 },
@@ -153,6 +156,7 @@ service:
           figure('request latency p50', c.p50, 'ms'),
           figure('request latency p99', c.p99, 'ms', { target: `< ${P99_LIMIT_MS} ms`, ok: c.p99 < P99_LIMIT_MS }),
           figure('points lost at that rate', c.lost, '', { target: '0', ok: c.lost === 0 }),
+          figure('event-loop delay p99 (self-telemetry)', c.loopDelayP99, 'ms'),
           figure('load generators CPU (2 procs)', c.generatorsCpu, '%'),
           figure('points acknowledged, all steps', totalAcked, ''),
           figure('points lost, all steps', totalLost, ''),

@@ -72,4 +72,4 @@ service:
   }
 }
 
-module.exports = { name: 'scrape', description: '100,000 active series: scrape latency and RSS per series', run };
+module.exports = { name: 'scrape', description: '100,000 active series (20,000 with --quick): scrape latency and RSS per series', run };

@@ -13,7 +13,9 @@
  * shows that figure too).
  */
 const path = require('node:path');
-const { freePort, waitFor, startDaemon, Helper, ResourceMonitor, percentile, round, figure } = require('../lib');
+const { freePort, waitFor, startDaemon, Helper, ResourceMonitor, scrapeValue, percentile, round, figure } = require('../lib');
+
+const LOOP_DELAY = 'otel_pipeline_process_event_loop_delay_p99';
 
 const GENERATOR = path.join(__dirname, '..', 'load', 'generator.js');
 const SINK = path.join(__dirname, '..', 'sink', 'sink.js');
@@ -55,9 +57,11 @@ service:
 
       const warm = (await gen.call({ cmd: 'run', rate, durationMs: warmupS * 1000 })).stats;
       const monitor = new ResourceMonitor(daemon.pid, daemon.startedAt);
+      await scrapeValue(telemetry, LOOP_DELAY); // the daemon measures its event-loop delay from one scrape to the next
       monitor.begin();
       const steady = (await gen.call({ cmd: 'run', rate, durationMs: durationS * 1000 })).stats;
       const res = monitor.end();
+      const loopDelayMs = (await scrapeValue(telemetry, LOOP_DELAY)) * 1000;
 
       const acked = warm.okItems + steady.okItems;
       const field = spec.signal === 'metrics' ? 'metricPoints' : 'logRecords';
@@ -90,6 +94,7 @@ service:
           figure('RSS max', round(res.rssMaxMiB), 'MiB', spec.rssTarget ? { target: `<= ${spec.rssTarget} MiB`, ok: res.rssMaxMiB <= spec.rssTarget } : {}),
           figure('request latency p50', round(percentile(lat, 50), 1), 'ms'),
           figure('request latency p99', round(percentile(lat, 99), 1), 'ms'),
+          figure('event-loop delay p99 (self-telemetry)', round(loopDelayMs, 1), 'ms'),
           figure(`${items} sent and acknowledged`, acked, ''),
           figure(`${items} received at the sink`, received, ''),
           figure(`${items} lost`, lost, '', { target: '0', ok: lost === 0 }),
