@@ -22,6 +22,8 @@ const OVERRIDES: Record<string, Record<string, unknown>> = {
   'exporter:prometheus': { endpoint: '127.0.0.1:0' },
   // A limit is required (no sensible default for every machine).
   'processor:memory_limiter': { limit_mib: 4096 },
+  // Nothing listens on port 1: start must still succeed (it connects later), and one failed attempt drops the batch.
+  'exporter:postgres': { endpoint: 'postgres://otel@127.0.0.1:1/otel', retry_on_failure: { enabled: false } },
 };
 
 /** The factory's config with every default filled, as the loader gives it. */

@@ -16,6 +16,7 @@ import { debugExporterFactory } from './exporters/debug';
 import { prometheusExporterFactory } from './exporters/prometheus';
 import { otlpGrpcExporterFactory } from './exporters/otlp_grpc';
 import { otlpHttpExporterFactory } from './exporters/otlp_http';
+import { postgresExporterFactory } from './exporters/postgres';
 import { healthCheckExtensionFactory } from './extensions/health_check';
 
 export const FACTORIES: readonly Factory[] = [
@@ -34,6 +35,7 @@ export const FACTORIES: readonly Factory[] = [
   prometheusExporterFactory,
   otlpGrpcExporterFactory,
   otlpHttpExporterFactory,
+  postgresExporterFactory,
   // extensions
   healthCheckExtensionFactory,
 ];
