@@ -15,6 +15,7 @@
  * BENCH_CPU_PROF=dir runs the daemon under `node --cpu-prof` and leaves one
  * .cpuprofile per daemon started in dir (open it in Chrome DevTools).
  */
+const os = require('node:os');
 const { report, saveResult } = require('./lib');
 
 const SCENARIOS = [
@@ -71,8 +72,12 @@ async function main() {
   let failed = 0;
   for (const s of chosen) {
     let result;
+    // Other work on the machine competes with the daemon for the cores: say how much there was.
+    const loadBefore = os.loadavg()[0];
     try {
       result = await s.run({ durationS: args.durationS, quick: args.quick });
+      result.machine = { cpus: os.cpus().length, loadavg1mBefore: loadBefore, loadavg1mAfter: os.loadavg()[0] };
+      (result.notes ??= []).push(`1-minute load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after, on ${os.cpus().length} CPUs (includes this benchmark's own processes)`);
     } catch (err) {
       failed++;
       console.error(`\n== ${s.name}: FAILED: ${err.stack || err}`);
