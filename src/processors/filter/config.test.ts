@@ -7,7 +7,13 @@ import { otlpReceiverFactory } from '../../receivers/otlp';
 import { debugExporterFactory } from '../../exporters/debug';
 import { filterProcessorFactory } from './index';
 import { parseSeverity } from './config';
-import { compilePattern } from './match';
+import { compileRegex } from '../internal/regex';
+
+const compilePattern = (p: string): RegExp => {
+  const re = compileRegex(p);
+  if (re instanceof Error) throw re;
+  return re;
+};
 
 const registry = new Registry([otlpReceiverFactory, debugExporterFactory, filterProcessorFactory]);
 
@@ -77,8 +83,8 @@ test('what cannot work is refused at load with the key path', () => {
   const cases: Array<[string, RegExp]> = [
     ['  filter:\n    metrics: { include: { match_type: regexp } }', /processors\.filter\.metrics\.include: give at least one of metric_names, attributes, resource_attributes/],
     ['  filter:\n    metrics: { exclude: }', /processors\.filter\.metrics\.exclude: give at least one of/],
-    ['  filter:\n    metrics: { exclude: { match_type: regexp, metric_names: [ok, "(unclosed"] } }', /processors\.filter\.metrics\.exclude\.metric_names\[1\]: invalid regular expression/],
-    ['  filter:\n    logs: { exclude: { match_type: regexp, attributes: [{ key: a, value: "[z-a]" }] } }', /processors\.filter\.logs\.exclude\.attributes\[0\]\.value: invalid regular expression/],
+    ['  filter:\n    metrics: { exclude: { match_type: regexp, metric_names: [ok, "(unclosed"] } }', /processors\.filter\.metrics\.exclude\.metric_names\[1\]: is not a valid regular expression: /],
+    ['  filter:\n    logs: { exclude: { match_type: regexp, attributes: [{ key: a, value: "[z-a]" }] } }', /processors\.filter\.logs\.exclude\.attributes\[0\]\.value: is not a valid regular expression: /],
     ['  filter:\n    metrics: { exclude: { match_type: expr, expressions: [\'MetricName == "x"\'] } }', /processors\.filter\.metrics\.exclude\.expressions: the "expr" expression language is not supported/],
     ['  filter:\n    error_mode: ignore\n    metrics: { metric: [\'name == "x"\'] }', /processors\.filter\.metrics\.metric: OTTL conditions are not supported/],
     ['  filter:\n    traces: { span: [\'name == "x"\'] }', /processors\.filter\.traces: OTTL conditions are not supported.*; spans go under "spans"/],
@@ -100,5 +106,6 @@ test('patterns: a leading RE2 flag group becomes JS flags; unanchored like Go', 
   assert.ok(compilePattern('(?s)a.b').test('a\nb'));
   assert.ok(!compilePattern('a.b').test('a\nb'));
   assert.ok(compilePattern('token').test('claude_code.token.usage'));
-  assert.throws(() => compilePattern('(?x)a'), /inline flag "x"/);
+  assert.ok(compilePattern('(?P<kind>input|output)').exec('output')?.groups?.kind === 'output');
+  assert.throws(() => compilePattern('(?x)a'), /inline flag "x" in "\(\?x\)" is not supported/);
 });

@@ -4,7 +4,7 @@
  * `attributes` on metric data points and `event_names` on log records.
  */
 import type { JsonSchema } from '../../pipeline/component';
-import { compilePattern } from './match';
+import { compileRegex } from '../internal/regex';
 
 export type MatchType = 'strict' | 'regexp';
 
@@ -208,10 +208,6 @@ function validateBlock(b: any, path: string): Issue[] {
 }
 
 function patternProblem(p: string): string | undefined {
-  try {
-    compilePattern(p);
-    return undefined;
-  } catch (e) {
-    return `invalid regular expression: ${e instanceof Error ? e.message : String(e)}`;
-  }
+  const re = compileRegex(p);
+  return re instanceof Error ? re.message : undefined;
 }

@@ -5,46 +5,13 @@
  */
 import { anyValueToString, type AnyValue, type Attributes } from '../../model/common';
 import type { AttributeCondition, MatchType } from './config';
+import { nameMatcher, type StringTest } from '../internal/match';
 
-export type StringMatcher = (s: string) => boolean;
+export type StringMatcher = StringTest;
 
-/**
- * A regular expression as Go's RE2 writes it, for JavaScript. A leading
- * inline flag group (`(?i)`, `(?s)`, `(?is)`...) becomes JS flags, since
- * Node 20 does not support inline modifiers; matching is unanchored, as Go's
- * `MatchString` is. Throws on an invalid pattern.
- */
-export function compilePattern(pattern: string): RegExp {
-  const m = /^\(\?([a-zA-Z]+)\)/.exec(pattern);
-  if (!m) return new RegExp(pattern);
-  let flags = '';
-  for (const f of m[1]) {
-    if (f === 'i' || f === 'm' || f === 's') {
-      if (!flags.includes(f)) flags += f;
-    } else throw new Error(`inline flag "${f}" in "${m[0]}" is not supported (only i, m, s)`);
-  }
-  return new RegExp(pattern.slice(m[0].length), flags);
-}
-
-/** Any of `patterns` matches; exact comparison for strict, regular expressions for regexp. */
+/** Any of `patterns` matches; exact comparison for strict, Go-dialect regular expressions for regexp. */
 export function compileNames(patterns: readonly string[], matchType: MatchType): StringMatcher {
-  if (matchType === 'strict') {
-    if (patterns.length === 1) {
-      const only = patterns[0];
-      return (s) => s === only;
-    }
-    const set = new Set(patterns);
-    return (s) => set.has(s);
-  }
-  const res = patterns.map(compilePattern);
-  if (res.length === 1) {
-    const only = res[0];
-    return (s) => only.test(s);
-  }
-  return (s) => {
-    for (let i = 0; i < res.length; i++) if (res[i].test(s)) return true;
-    return false;
-  };
+  return nameMatcher(patterns, matchType === 'regexp');
 }
 
 interface CompiledCondition {

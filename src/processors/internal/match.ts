@@ -113,17 +113,34 @@ export function validateMatch(m: MatchConfig | undefined, field: string): Array<
   return out;
 }
 
-type StringTest = (s: string) => boolean;
+export type StringTest = (s: string) => boolean;
 type ValueTest = { key: string; test: ((v: AnyValue) => boolean) | undefined };
 
-function stringTest(list: string[], regexp: boolean): StringTest {
+/**
+ * Any of `list` matches: whole-string comparison, or (regexp) unanchored
+ * regular expressions in Go's dialect, compiled once. The patterns must have
+ * been validated (an invalid one throws here).
+ */
+export function nameMatcher(list: readonly string[], regexp: boolean): StringTest {
   if (!regexp) {
+    if (list.length === 1) {
+      const only = list[0];
+      return (s) => s === only;
+    }
     const set = new Set(list);
     return (s) => set.has(s);
   }
-  const res = list.map((p) => compileRegex(p) as RegExp);
+  const res = list.map((p) => {
+    const re = compileRegex(p);
+    if (re instanceof Error) throw new Error(`"${p}" ${re.message}`);
+    return re;
+  });
+  if (res.length === 1) {
+    const only = res[0];
+    return (s) => only.test(s);
+  }
   return (s) => {
-    for (const re of res) if (re.test(s)) return true;
+    for (let i = 0; i < res.length; i++) if (res[i].test(s)) return true;
     return false;
   };
 }
@@ -165,8 +182,8 @@ export class ItemMatcher {
 
   constructor(m: MatchConfig) {
     const regexp = m.match_type === 'regexp';
-    for (const k of NAME_LISTS) if (m[k]?.length) this.names[k] = stringTest(m[k]!, regexp);
-    this.libraries = m.libraries?.length ? m.libraries.map((l) => ({ name: stringTest([l.name], regexp), version: l.version })) : undefined;
+    for (const k of NAME_LISTS) if (m[k]?.length) this.names[k] = nameMatcher(m[k]!, regexp);
+    this.libraries = m.libraries?.length ? m.libraries.map((l) => ({ name: nameMatcher([l.name], regexp), version: l.version })) : undefined;
     const kv = (list: KeyValueCriterion[] | undefined) =>
       list?.length ? list.map((c) => ({ key: c.key, test: c.value === undefined ? undefined : valueTest(c.value, regexp) })) : undefined;
     this.resources = kv(m.resources);

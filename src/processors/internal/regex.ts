@@ -9,7 +9,7 @@
  * a pattern is not anchored: `^`/`$` must be written to match the whole text.
  */
 
-const LEADING_FLAGS = /^\(\?([ims]+)\)/;
+const LEADING_FLAGS = /^\(\?([a-zA-Z]+)\)/;
 
 /** The compiled pattern, or an Error whose message says what is wrong with it. */
 export function compileRegex(pattern: string): RegExp | Error {
@@ -17,6 +17,8 @@ export function compileRegex(pattern: string): RegExp | Error {
   let flags = '';
   const m = LEADING_FLAGS.exec(source);
   if (m) {
+    const other = [...m[1]].find((f) => !'ims'.includes(f));
+    if (other) return new Error(`is not a valid regular expression: inline flag "${other}" in "${m[0]}" is not supported (only i, m, s)`);
     flags = [...new Set(m[1])].join('');
     source = source.slice(m[0].length);
   }
