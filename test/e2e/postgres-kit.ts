@@ -1,0 +1,91 @@
+/**
+ * Shared pieces of the `postgres` exporter's end-to-end tests: the daemon's
+ * config, the Claude Code-style SDK client, OTLP/JSON requests with known
+ * content, and reading the daemon's own metrics.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { get } from './otlp-http';
+
+export const CLIENT = path.join(__dirname, '..', 'clients', 'claude-code-client.js');
+
+export interface Ports {
+  grpc: number;
+  http: number;
+  telemetry: number;
+}
+
+/** A daemon config: OTLP in, optionally batched, into `postgres` for every signal. */
+export function postgresConfig(ports: Ports, exporter: string, opts: { batch?: boolean } = {}): string {
+  const processors = opts.batch === false ? '[]' : '[batch]';
+  return `receivers:
+  otlp:
+    protocols:
+      grpc: { endpoint: 127.0.0.1:${ports.grpc} }
+      http: { endpoint: 127.0.0.1:${ports.http} }
+processors:
+  batch: { timeout: 50ms }
+exporters:
+  postgres:
+${exporter.replace(/^/gm, '    ')}
+service:
+  telemetry: { metrics: { address: 127.0.0.1:${ports.telemetry} } }
+  pipelines:
+    metrics: { receivers: [otlp], processors: ${processors}, exporters: [postgres] }
+    logs: { receivers: [otlp], processors: ${processors}, exporters: [postgres] }
+    traces: { receivers: [otlp], processors: ${processors}, exporters: [postgres] }
+`;
+}
+
+/** Runs the Claude Code-style client to completion; rejects if it reports a failed export. */
+export function runClient(env: NodeJS.ProcessEnv, repeat: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLIENT, String(repeat)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`client exited ${code}: ${stderr}`))));
+  });
+}
+
+/** Sum of a self-telemetry counter's samples (with or without _total) whose labels contain every fragment. */
+export async function selfMetric(port: number, name: string, ...fragments: string[]): Promise<number> {
+  const text = (await get(port, '/metrics')).body;
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!m || (m[1] !== name && m[1] !== `${name}_total`)) continue;
+    if (fragments.every((f) => (m[2] ?? '').includes(f))) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+export type JsonValue = { stringValue: string } | { intValue: string } | { doubleValue: number } | { boolValue: boolean };
+
+export function attr(key: string, value: string | number | JsonValue): { key: string; value: JsonValue } {
+  return { key, value: typeof value === 'string' ? { stringValue: value } : typeof value === 'number' ? { doubleValue: value } : value };
+}
+
+/** An OTLP/JSON logs request: one resource, one scope, records with the given bodies and attributes. */
+export function logsRequest(records: Array<{ body: string; attributes?: Array<ReturnType<typeof attr>>; timeMs?: number }>, resource: Array<ReturnType<typeof attr>> = [attr('service.name', 'e2e')], scope = 'e2e'): string {
+  const now = Date.now();
+  return JSON.stringify({
+    resourceLogs: [{
+      resource: { attributes: resource },
+      scopeLogs: [{
+        scope: { name: scope },
+        logRecords: records.map((r) => ({ timeUnixNano: String(BigInt(r.timeMs ?? now) * 1_000_000n), body: { stringValue: r.body }, attributes: r.attributes ?? [] })),
+      }],
+    }],
+  });
+}
+
+/** An OTLP/JSON metrics request: one gauge point per tag, attribute `tag`. */
+export function gaugeRequest(name: string, tags: string[]): string {
+  const now = String(BigInt(Date.now()) * 1_000_000n);
+  return JSON.stringify({
+    resourceMetrics: [{
+      resource: { attributes: [attr('service.name', 'e2e')] },
+      scopeMetrics: [{ scope: { name: 'e2e' }, metrics: [{ name, gauge: { dataPoints: tags.map((t) => ({ timeUnixNano: now, asDouble: 1, attributes: [attr('tag', t)] })) } }] }],
+    }],
+  });
+}
