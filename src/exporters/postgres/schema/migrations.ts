@@ -152,20 +152,20 @@ SELECT l.*,
        CASE WHEN l.event_name LIKE 'claude\\_code.%' THEN substr(l.event_name, 13)
             WHEN l.event_name <> '' THEN l.event_name
             WHEN (l.body #>> '{}') LIKE 'claude\\_code.%' THEN substr(l.body #>> '{}', 13)
-       END AS event
+       END AS event,
+       l.attributes->>'session.id'        AS session_id,
+       l.attributes->>'user.id'           AS user_id,
+       l.attributes->>'user.email'        AS user_email,
+       l.attributes->>'user.account_uuid' AS user_account_uuid,
+       l.attributes->>'organization.id'   AS organization_id,
+       l.attributes->>'model'             AS model
   FROM $S.otel_logs l
  WHERE l.event_name LIKE 'claude\\_code.%'
     OR l.scope_name = 'com.anthropic.claude_code.events'
     OR (l.body #>> '{}') LIKE 'claude\\_code.%';
 
 CREATE VIEW $S.claude_code_api_requests AS
-SELECT time,
-       attributes->>'session.id'        AS session_id,
-       attributes->>'user.id'           AS user_id,
-       attributes->>'user.email'        AS user_email,
-       attributes->>'user.account_uuid' AS user_account_uuid,
-       attributes->>'organization.id'   AS organization_id,
-       attributes->>'model'             AS model,
+SELECT time, session_id, user_id, user_email, user_account_uuid, organization_id, model,
        coalesce($S.otel_num(attributes->>'cost_usd'), $S.otel_num(attributes->>'cost_usd_micros') / 1e6) AS cost_usd,
        $S.otel_int(attributes->>'input_tokens')          AS input_tokens,
        $S.otel_int(attributes->>'output_tokens')         AS output_tokens,
@@ -178,11 +178,7 @@ SELECT time,
  WHERE event = 'api_request';
 
 CREATE VIEW $S.claude_code_api_errors AS
-SELECT time,
-       attributes->>'session.id'  AS session_id,
-       attributes->>'user.id'     AS user_id,
-       attributes->>'user.email'  AS user_email,
-       attributes->>'model'       AS model,
+SELECT time, session_id, user_id, user_email, model,
        attributes->>'error'       AS error,
        attributes->>'status_code' AS status_code,
        $S.otel_num(attributes->>'duration_ms')   AS duration_ms,
@@ -192,10 +188,7 @@ SELECT time,
  WHERE event = 'api_error';
 
 CREATE VIEW $S.claude_code_tool_results AS
-SELECT time,
-       attributes->>'session.id'      AS session_id,
-       attributes->>'user.id'         AS user_id,
-       attributes->>'user.email'      AS user_email,
+SELECT time, session_id, user_id, user_email,
        attributes->>'tool_name'       AS tool_name,
        $S.otel_bool(attributes->>'success')    AS success,
        $S.otel_num(attributes->>'duration_ms') AS duration_ms,
