@@ -264,14 +264,19 @@ function httpRequest({ port, method = 'GET', path: p = '/', headers = {}, body }
   });
 }
 
-/** Sum of the samples of a counter family in a Prometheus exposition (labels ignored). */
-function sumSamples(text, name) {
+/** Sum of every sample in a Prometheus exposition whose metric name starts with `prefix` (labels ignored). */
+function sumFamily(text, prefix) {
   let sum = 0;
   for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || (line[name.length] !== '{' && line[name.length] !== ' ')) continue;
+    if (!line.startsWith(prefix)) continue;
     sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
+}
+
+/** sumFamily over what 127.0.0.1:port/metrics serves now. */
+async function scrapeSum(port, prefix) {
+  return sumFamily((await httpRequest({ port, path: '/metrics' })).body.toString(), prefix);
 }
 
 /** The first sample of `name` in the Prometheus exposition at 127.0.0.1:port/metrics, or NaN. */
@@ -325,5 +330,5 @@ function saveResult(scenario, result, file) {
 
 module.exports = {
   ROOT, MiB, freePort, portInUse, waitFor, startDaemon, Helper, processStats, ResourceMonitor,
-  httpRequest, sumSamples, scrapeValue, percentile, round, figure, report, saveResult,
+  httpRequest, sumFamily, scrapeSum, scrapeValue, percentile, round, figure, report, saveResult,
 };

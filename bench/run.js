@@ -22,6 +22,7 @@ const SCENARIOS = [
   ...require('./scenarios/steady').scenarios,
   ...require('./scenarios/max').scenarios,
   require('./scenarios/scrape'),
+  require('./scenarios/postgres'),
   require('./scenarios/idle'),
 ];
 

@@ -18,22 +18,12 @@
  * share this machine's cores; their CPU is reported too.
  */
 const path = require('node:path');
-const { freePort, waitFor, startDaemon, Helper, ResourceMonitor, processStats, httpRequest, scrapeValue, percentile, round, figure } = require('../lib');
+const { freePort, waitFor, startDaemon, Helper, ResourceMonitor, processStats, scrapeSum, scrapeValue, percentile, round, figure } = require('../lib');
 
 const GENERATOR = path.join(__dirname, '..', 'load', 'generator.js');
 const GENERATORS = 2;
 const P99_LIMIT_MS = 100;
 const LOOP_DELAY = 'otel_pipeline_process_event_loop_delay_p99';
-
-/** Sum of every sample whose metric name starts with `prefix`. */
-function sumFamily(text, prefix) {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(prefix)) continue;
-    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
-}
 
 function maxScenario({ name, protocol, target }) {
   async function run({ durationS, quick = false } = {}) {
@@ -66,8 +56,8 @@ service:
         gens.push(await Helper.fork(GENERATOR, [JSON.stringify({ protocol, port: inPort, kind: 'max', maxInFlight: 32 })], `load generator ${i + 1}`));
       }
       const perRequest = gens[0].info.itemsPerRequest;
-      const exported = async () => sumFamily((await httpRequest({ port: prom, path: '/metrics' })).body.toString(), 'bench_max_m');
-      const accepted = async () => sumFamily((await httpRequest({ port: telemetry, path: '/metrics' })).body.toString(), 'otel_pipeline_receiver_accepted_metric_points');
+      const exported = () => scrapeSum(prom, 'bench_max_m');
+      const accepted = () => scrapeSum(telemetry, 'otel_pipeline_receiver_accepted_metric_points');
 
       const steps = [];
       /** Offers `rate` points/s for `seconds` and judges the step. */
