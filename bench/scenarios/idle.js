@@ -5,7 +5,7 @@
  * check, self-telemetry) with no traffic. What a sidecar costs while the
  * agent beside it is quiet. The testbed's IdleMode measures the same.
  */
-const { portInUse, startDaemon, ResourceMonitor, round, figure } = require('../lib');
+const { MiB, portInUse, startDaemon, ResourceMonitor, scrapeValue, round, figure } = require('../lib');
 
 // The embedded default config's fixed loopback ports.
 const DEFAULT_PORTS = [4317, 4318, 8889, 13133, 8888];
@@ -21,6 +21,7 @@ async function run({ durationS = 20, quick = false } = {}) {
     monitor.begin();
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const res = monitor.end();
+    const heapMiB = (await scrapeValue(8888, 'otel_pipeline_process_heap_used')) / MiB;
     if (!daemon.running()) throw new Error(`the daemon exited while idle:\n${daemon.stderr()}`);
     return {
       resources: res,
@@ -29,6 +30,7 @@ async function run({ durationS = 20, quick = false } = {}) {
         figure('CPU max (1 s samples)', round(res.cpuMax, 1), '%'),
         figure('RSS avg', round(res.rssAvgMiB), 'MiB', { target: '<= 60 MiB', ok: res.rssAvgMiB <= 60 }),
         figure('RSS max', round(res.rssMaxMiB), 'MiB', { target: '<= 60 MiB', ok: res.rssMaxMiB <= 60 }),
+        figure('V8 heap used (self-telemetry)', round(heapMiB), 'MiB'),
         figure('seconds measured', res.seconds, 's'),
       ],
     };

@@ -13,7 +13,7 @@
  * shows that figure too).
  */
 const path = require('node:path');
-const { freePort, waitFor, startDaemon, Helper, ResourceMonitor, scrapeValue, percentile, round, figure } = require('../lib');
+const { MiB, freePort, waitFor, startDaemon, Helper, ResourceMonitor, scrapeValue, percentile, round, figure } = require('../lib');
 
 const LOOP_DELAY = 'otel_pipeline_process_event_loop_delay_p99';
 
@@ -62,6 +62,7 @@ service:
       const steady = (await gen.call({ cmd: 'run', rate, durationMs: durationS * 1000 })).stats;
       const res = monitor.end();
       const loopDelayMs = (await scrapeValue(telemetry, LOOP_DELAY)) * 1000;
+      const heapMiB = (await scrapeValue(telemetry, 'otel_pipeline_process_heap_used')) / MiB;
 
       const acked = warm.okItems + steady.okItems;
       const field = spec.signal === 'metrics' ? 'metricPoints' : 'logRecords';
@@ -92,6 +93,7 @@ service:
           figure('CPU since start (testbed formula)', round(res.cpuSinceStart), '%'),
           figure('RSS avg', round(res.rssAvgMiB), 'MiB', spec.rssTarget ? { target: `<= ${spec.rssTarget} MiB`, ok: res.rssAvgMiB <= spec.rssTarget, go: `${spec.go.rss} MiB` } : { go: `${spec.go.rss} MiB` }),
           figure('RSS max', round(res.rssMaxMiB), 'MiB', spec.rssTarget ? { target: `<= ${spec.rssTarget} MiB`, ok: res.rssMaxMiB <= spec.rssTarget } : {}),
+          figure('V8 heap used at the end (self-telemetry)', round(heapMiB), 'MiB'),
           figure('request latency p50', round(percentile(lat, 50), 1), 'ms'),
           figure('request latency p99', round(percentile(lat, 99), 1), 'ms'),
           figure('event-loop delay p99 (self-telemetry)', round(loopDelayMs, 1), 'ms'),
