@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { get } from './otlp-http';
 
 export const CLIENT = path.join(__dirname, '..', 'clients', 'claude-code-client.js');
@@ -89,3 +90,76 @@ export function gaugeRequest(name: string, tags: string[]): string {
     }],
   });
 }
+
+/**
+ * A client that keeps sending from its own thread (so it goes on while the
+ * test's thread waits on `pg_ctl`): OTLP/JSON requests of `perRequest`
+ * records or points, alternating logs and metrics, each item tagged
+ * uniquely, and it remembers which tags were acknowledged (HTTP 200). A
+ * refused request (503, an error) is not acknowledged, and its items are
+ * not expected anywhere.
+ */
+export class StreamSender {
+  private readonly acked = new Int32Array(new SharedArrayBuffer(8));
+  private readonly worker: Worker;
+  private readonly done: Promise<{ logs: string[]; metrics: string[]; refused: number }>;
+
+  constructor(httpPort: number, prefix: string, perRequest = 5) {
+    this.worker = new Worker(SENDER_SOURCE, { eval: true, workerData: { httpPort, prefix, perRequest, acked: this.acked } });
+    this.done = new Promise((resolve, reject) => {
+      this.worker.once('message', resolve);
+      this.worker.once('error', reject);
+    });
+  }
+
+  /** Items acknowledged so far. */
+  get ackedItems(): number {
+    return Atomics.load(this.acked, 0);
+  }
+
+  /** Stops after the request in flight; the tags acknowledged, by signal. */
+  async stop(): Promise<{ logs: string[]; metrics: string[]; refused: number }> {
+    this.worker.postMessage('stop');
+    const result = await this.done;
+    await this.worker.terminate();
+    return result;
+  }
+}
+
+const SENDER_SOURCE = `
+const http = require('node:http');
+const { parentPort, workerData } = require('node:worker_threads');
+const { httpPort, prefix, perRequest, acked } = workerData;
+let stop = false;
+parentPort.on('message', () => (stop = true));
+const attr = (k, v) => ({ key: k, value: { stringValue: v } });
+function post(path, body) {
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port: httpPort, path, method: 'POST', headers: { 'content-type': 'application/json' }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', () => resolve(0));
+    req.end(body);
+  });
+}
+(async () => {
+  const out = { logs: [], metrics: [], refused: 0 };
+  for (let i = 0; !stop; i++) {
+    const tags = Array.from({ length: perRequest }, (_, k) => prefix + '-' + i + '-' + k);
+    const now = String(BigInt(Date.now()) * 1000000n);
+    const logs = i % 2 === 0;
+    const body = logs
+      ? { resourceLogs: [{ resource: { attributes: [attr('service.name', 'stream')] }, scopeLogs: [{ scope: { name: 'stream' }, logRecords: tags.map((t) => ({ timeUnixNano: now, body: { stringValue: t } })) }] }] }
+      : { resourceMetrics: [{ resource: { attributes: [attr('service.name', 'stream')] }, scopeMetrics: [{ scope: { name: 'stream' }, metrics: [{ name: 'stream.points', gauge: { dataPoints: tags.map((t) => ({ timeUnixNano: now, asDouble: 1, attributes: [attr('tag', t)] })) } }] }] }] };
+    const status = await post(logs ? '/v1/logs' : '/v1/metrics', JSON.stringify(body));
+    if (status === 200) {
+      (logs ? out.logs : out.metrics).push(...tags);
+      Atomics.add(acked, 0, tags.length);
+    } else {
+      out.refused++;
+    }
+  }
+  parentPort.postMessage(out);
+})();
+`;
