@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { str, type AnyValue, type KeyValue } from '../../model/common';
-import { generalKey, ScopeLabels } from './label-key';
+import { generalKey, KeyPlan, ScopeLabels } from './label-key';
 import { hashText, SeriesIndex, slot } from './series-index';
 import { newSeries } from './state';
 import type { Label } from './naming';
@@ -93,4 +93,29 @@ test('find gives one series per label set, whatever the attribute order, and tel
   assert.equal(index.first(aSlot), c, 'c stays when a leaves its chain');
   assert.equal(c.next, undefined);
   assert.deepEqual([...index.values()].sort((x, y) => (x.labels < y.labels ? -1 : 1)), [b, c].sort((x, y) => (x.labels < y.labels ? -1 : 1)));
+});
+
+test("a plan's value-only comparison tells apart label sets whose values differ only in where one ends", () => {
+  // Values from a tiny alphabet with the characters escaping touches, so
+  // many pairs have the same total length with different boundaries.
+  const alphabet = ['', 'a', '\\', '"', 'a"', '\\\\', 'ab'];
+  const plan = new KeyPlan([['job', 'j']], [{ key: 'x', value: str('') }, { key: 'y', value: str('') }, { key: 'z', value: str('') }], RESERVED);
+  const rendered = (x: string, y: string, z: string): string => {
+    const attrs = [{ key: 'x', value: str(x) }, { key: 'y', value: str(y) }, { key: 'z', value: str(z) }];
+    plan.hash(attrs);
+    return plan.render();
+  };
+  const tuples: Array<[string, string, string]> = [];
+  for (const x of alphabet) for (const y of alphabet) for (const z of alphabet) tuples.push([x, y, z]);
+  let compared = 0;
+  for (const stored of tuples) {
+    const labels = rendered(...stored);
+    for (const probe of tuples) {
+      const probeLabels = rendered(...probe); // leaves the probe's values in the plan
+      assert.equal(plan.sameValues(labels), labels === probeLabels, `${JSON.stringify(stored)} vs ${JSON.stringify(probe)}`);
+      assert.equal(plan.matches(labels), labels === probeLabels);
+      compared++;
+    }
+  }
+  assert.equal(compared, 343 * 343);
 });

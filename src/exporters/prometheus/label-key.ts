@@ -18,47 +18,73 @@ import { anyValueToString, type AnyValue, type Attributes } from '../../model/co
 import { appendAttributeLabels, escapeLabelValue, renderLabels, sanitizeLabelKey, type Label } from './naming';
 import { HASH_BASE, hashPower, hashText, slot, type SeriesIndex } from './series-index';
 import type { Series } from './state';
+import { flatString } from '../../util/flat-string';
 
-/** The labels every series of one resource and scope shares, and the plan for the last attribute shape seen. */
+/** Plans kept per scope: more attribute shapes than this in one scope just cost a plan rebuild now and then. */
+const MAX_PLANS = 16;
+
+/**
+ * The labels every series of one resource and scope shares, and plans for
+ * the attribute shapes seen with them. The store keeps these between
+ * requests, so that a series remembers the plan that last found it and the
+ * next point of the same shape compares only its values.
+ */
 export class ScopeLabels {
-  private plan: KeyPlan | undefined;
-  /** After a `find` that missed: the rendered labels (general way only) and hash slot of the series to create. */
+  private readonly plans: KeyPlan[] = [];
+  private last: KeyPlan | undefined;
+  /** After a `find` that missed: the rendered labels (general way only), hash slot and plan of the series to create. */
   private missKey: string | undefined;
   missSlot = 0;
+  missPlan: KeyPlan | undefined;
 
   constructor(
     readonly labels: readonly Label[],
     private readonly reserved: ReadonlySet<string>,
   ) {}
 
-  /** The series of a point with these attributes, or undefined (then `missingLabels` and `missSlot` describe it). */
+  private planFor(attrs: Attributes): KeyPlan {
+    const last = this.last;
+    if (last !== undefined && last.fits(attrs)) return last;
+    for (const p of this.plans) if (p.fits(attrs)) return (this.last = p);
+    if (this.plans.length >= MAX_PLANS) this.plans.shift();
+    const plan = new KeyPlan(this.labels, attrs, this.reserved);
+    this.plans.push(plan);
+    return (this.last = plan);
+  }
+
+  /** The series of a point with these attributes, or undefined (then `missingLabels`, `missSlot` and `missPlan` describe it). */
   find(index: SeriesIndex, attrs: Attributes): Series | undefined {
-    let plan = this.plan;
-    if (plan === undefined || !plan.fits(attrs)) plan = this.plan = new KeyPlan(this.labels, attrs, this.reserved);
+    const plan = this.planFor(attrs);
     if (plan.pieces === undefined) {
       const key = generalKey(this.labels, attrs, this.reserved);
       const h = slot(hashText(0, key));
       for (let s = index.first(h); s !== undefined; s = s.next) if (s.labels === key) return s;
       this.missKey = key;
       this.missSlot = h;
+      this.missPlan = undefined;
       return undefined;
     }
     const h = slot(plan.hash(attrs));
-    for (let s = index.first(h); s !== undefined; s = s.next) if (plan.matches(s.labels)) return s;
+    for (let s = index.first(h); s !== undefined; s = s.next) {
+      if (s.plan === plan ? plan.sameValues(s.labels) : plan.matches(s.labels)) {
+        s.plan = plan;
+        return s;
+      }
+    }
     this.missKey = undefined;
     this.missSlot = h;
+    this.missPlan = plan;
     return undefined;
   }
 
   /** The rendered labels of the series the last `find` missed. */
   missingLabels(): string {
-    return this.missKey ?? this.plan!.render();
+    return this.missKey ?? this.last!.render();
   }
 
   /** The rendered, sorted label set of a point with these attributes. */
   key(attrs: Attributes): string {
-    let plan = this.plan;
-    if (plan === undefined || !plan.fits(attrs)) plan = this.plan = new KeyPlan(this.labels, attrs, this.reserved);
+    const plan = this.planFor(attrs);
     if (plan.pieces === undefined) return generalKey(this.labels, attrs, this.reserved);
     plan.hash(attrs);
     return plan.render();
@@ -77,6 +103,12 @@ export function generalKey(scope: readonly Label[], attrs: Attributes, reserved:
   return renderLabels(labels);
 }
 
+/** Whether `text` occurs in `s` at `pos` (compared in place; `startsWith` with a position was slower). */
+function textAt(s: string, pos: number, text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (s.charCodeAt(pos + i) !== text.charCodeAt(i)) return false;
+  return true;
+}
+
 function valueText(v: AnyValue): string {
   return v.kind === 'string' ? v.value : anyValueToString(v);
 }
@@ -88,15 +120,17 @@ function valueText(v: AnyValue): string {
  * pieces' hashes are computed once, so hashing a point's label set costs
  * only its values' characters.
  */
-class KeyPlan {
+export class KeyPlan {
   private readonly keys: string[];
   /** undefined when the shape needs the general way (keys colliding after sanitising). */
   readonly pieces: string[] | undefined;
   private readonly order: number[] = [];
   private readonly pieceHash: number[] = [];
   private readonly piecePower: number[] = [];
-  /** The escaped values of the last point hashed (scratch, reused). */
+  /** The escaped values of the last point hashed (scratch, reused), and the length of its label set. */
   private readonly values: string[] = [];
+  private length = 0;
+  private readonly piecesLength: number = 0;
 
   constructor(scope: readonly Label[], attrs: Attributes, reserved: ReadonlySet<string>) {
     this.keys = attrs.map((kv) => kv.key);
@@ -128,9 +162,11 @@ class KeyPlan {
       } else text += escapeLabelValue(value) + '"';
     }
     pieces.push(entries.length === 0 ? '' : text + '}');
-    for (const p of pieces) {
+    for (let i = 0; i < pieces.length; i++) {
+      const p = (pieces[i] = flatString(pieces[i]));
       this.pieceHash.push(hashText(0, p));
       this.piecePower.push(hashPower(p.length));
+      this.piecesLength += p.length;
     }
     this.pieces = pieces;
   }
@@ -149,6 +185,7 @@ class KeyPlan {
     const pieceHash = this.pieceHash;
     const piecePower = this.piecePower;
     let h = 0;
+    let length = this.piecesLength;
     for (let i = 0; i < order.length; i++) {
       h = (Math.imul(h, piecePower[i]) + pieceHash[i]) | 0;
       const v = valueText(attrs[order[i]].value);
@@ -162,7 +199,9 @@ class KeyPlan {
       if (j === v.length) values[i] = v;
       else hv = hashText(h, (values[i] = escapeLabelValue(v)));
       h = hv;
+      length += values[i].length;
     }
+    this.length = length;
     const last = order.length;
     return (Math.imul(h, piecePower[last]) + pieceHash[last]) | 0;
   }
@@ -171,17 +210,36 @@ class KeyPlan {
   matches(labels: string): boolean {
     const pieces = this.pieces!;
     const values = this.values;
+    if (labels.length !== this.length) return false;
     let pos = 0;
     for (let i = 0; i < values.length; i++) {
-      const p = pieces[i];
-      if (!labels.startsWith(p, pos)) return false;
-      pos += p.length;
-      const v = values[i];
-      if (!labels.startsWith(v, pos)) return false;
-      pos += v.length;
+      if (!textAt(labels, pos, pieces[i])) return false;
+      pos += pieces[i].length;
+      if (!textAt(labels, pos, values[i])) return false;
+      pos += values[i].length;
     }
-    const last = pieces[values.length];
-    return labels.length === pos + last.length && labels.startsWith(last, pos);
+    return textAt(labels, pos, pieces[values.length]);
+  }
+
+  /**
+   * `matches` for a label set this plan built or matched before: its
+   * constant text is this plan's, so only the values need comparing. A
+   * stored value of another length cannot pass for this one: the character
+   * after each value must be the closing quote, and an escaped value never
+   * holds a bare quote.
+   */
+  sameValues(labels: string): boolean {
+    if (labels.length !== this.length) return false;
+    const pieces = this.pieces!;
+    const values = this.values;
+    let pos = 0;
+    for (let i = 0; i < values.length; i++) {
+      pos += pieces[i].length;
+      if (!textAt(labels, pos, values[i])) return false;
+      pos += values[i].length;
+      if (labels.charCodeAt(pos) !== 0x22) return false;
+    }
+    return true;
   }
 
   /** The label set of the point last hashed. */

@@ -71,6 +71,8 @@ export interface Series {
   exemplar: Exemplar | undefined;
   /** The next series in its hash chain (series-index.ts). */
   next: Series | undefined;
+  /** The label-key plan that last found this series, so the next lookup compares only values (label-key.ts). */
+  plan: object | undefined;
 }
 
 export interface Family {
@@ -87,7 +89,7 @@ export interface Family {
 }
 
 export function newSeries(labels: string, target: Target, now: number): Series {
-  return { labels, value: 0, data: undefined, createdMs: 0, startMs: 0, startNs: 0, timestampMs: 0, updatedAt: now, target, exemplar: undefined, next: undefined };
+  return { labels, value: 0, data: undefined, createdMs: 0, startMs: 0, startNs: 0, timestampMs: 0, updatedAt: now, target, exemplar: undefined, next: undefined, plan: undefined };
 }
 
 function sameBounds(a: number[], b: number[]): boolean {

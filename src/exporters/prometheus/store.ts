@@ -30,6 +30,8 @@ export interface Conflict {
 }
 
 const NO_RECORDED_VALUE = 1;
+/** Resource-and-scope label sets whose lookup plans are kept. */
+const MAX_SCOPES = 1024;
 const IDENTITY = new Set(['job', 'instance']);
 
 export class SeriesStore {
@@ -41,6 +43,8 @@ export class SeriesStore {
   readonly targets = new Map<string, Target>();
   seriesCount = 0;
   private readonly reserved: ReadonlySet<string>;
+  /** By the rendered resource and scope labels. */
+  private readonly scopes = new Map<string, ScopeLabels>();
 
   constructor(
     private readonly opts: StoreOptions,
@@ -56,10 +60,22 @@ export class SeriesStore {
         const labels: Label[] = base.slice();
         if (sm.scope.name) labels.push(['otel_scope_name', sm.scope.name]);
         if (sm.scope.version) labels.push(['otel_scope_version', sm.scope.version]);
-        const scope = new ScopeLabels(labels, this.reserved);
+        const scope = this.scopeLabels(labels);
         for (const m of sm.metrics) this.ingestMetric(m, scope, target, now);
       }
     }
+  }
+
+  /** The shared ScopeLabels for a resource and scope's labels (kept, so their plans serve later requests too). */
+  private scopeLabels(labels: Label[]): ScopeLabels {
+    const key = renderLabels(labels);
+    let scope = this.scopes.get(key);
+    if (scope === undefined) {
+      // Only a cache: dropping it all costs plan rebuilds, never correctness.
+      if (this.scopes.size >= MAX_SCOPES) this.scopes.clear();
+      this.scopes.set(key, (scope = new ScopeLabels(labels, this.reserved)));
+    }
+    return scope;
   }
 
   /** job/instance, const labels and (when configured) every resource attribute; registers target_info. */
@@ -174,6 +190,7 @@ export class SeriesStore {
     let s = scope.find(f.series, attrs);
     if (!s) {
       s = newSeries(flatString(scope.missingLabels()), target, now);
+      s.plan = scope.missPlan;
       f.series.add(scope.missSlot, s);
       this.seriesCount++;
       target.series++;
