@@ -33,10 +33,13 @@ interface PgLikeError {
   message?: unknown;
 }
 
-/** A five-character SQLSTATE, if the error came from the server. */
+/**
+ * A five-character SQLSTATE, if the error came from the server. Every
+ * SQLSTATE has a digit; Node's error codes (`EPIPE`) have none.
+ */
 export function sqlState(err: unknown): string | undefined {
   const code = (err as PgLikeError | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && /[0-9]/.test(code) ? code : undefined;
 }
 
 /**
