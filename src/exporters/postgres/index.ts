@@ -126,7 +126,7 @@ export class PostgresExporter implements Exporter {
     try {
       await this.helper.shutdown(deadline);
     } finally {
-      await this.writer.close();
+      await this.writer.close(Math.max(deadline, Date.now() + 100));
     }
   }
 }

@@ -80,10 +80,17 @@ export class PostgresWriter {
     this.maintenanceTimer.unref();
   }
 
-  async close(): Promise<void> {
+  /** Closes the pool, waiting for connections in use until `deadline` at most. */
+  async close(deadline = Date.now()): Promise<void> {
     this.closed = true;
     if (this.maintenanceTimer) clearInterval(this.maintenanceTimer);
-    await this.pool.end().catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+    try {
+      await Promise.race([this.pool.end().catch(() => undefined), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The schema is migrated (or checked); runs once per process, on the first connection that works. */
