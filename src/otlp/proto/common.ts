@@ -25,7 +25,7 @@ export function readAnyValue(r: ProtoReader, name: string, i: number, depth: num
       const tag = r.uint32();
       switch (tag) {
         case 0x0a:
-          v = { kind: 'string', value: r.value() };
+          v = r.stringValue();
           break;
         case 0x10:
           v = { kind: 'bool', value: r.bool() };

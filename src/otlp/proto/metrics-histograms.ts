@@ -3,10 +3,9 @@
  * (opentelemetry/proto/metrics/v1/metrics.proto). Repeated counts and bounds
  * are accepted packed (what proto3 writers send) and unpacked.
  */
-import type { KeyValue } from '../../model/common';
 import type { ExponentialBuckets, ExponentialHistogramDataPoint, HistogramDataPoint } from '../../model/metrics';
 import type { Rejections } from '../decode-result';
-import { readKeyValue, seg } from './common';
+import { seg } from './common';
 import { PointHead } from './metrics-points';
 import { withPath, type ProtoReader } from './reader';
 
@@ -18,7 +17,6 @@ export function readHistogramPoint(r: ProtoReader, i: number, rej: Rejections): 
   const end = r.lenEnd();
   try {
     const h = HISTOGRAM_HEAD.start();
-    const attributes: KeyValue[] = [];
     let count = 0;
     let sum: number | undefined;
     const bucketCounts: number[] = [];
@@ -47,7 +45,7 @@ export function readHistogramPoint(r: ProtoReader, i: number, rej: Rejections): 
           r.packedDoubles(explicitBounds);
           break;
         case 0x4a:
-          attributes.push(readKeyValue(r, 'attributes', attributes.length));
+          h.attribute(r);
           break;
         case 0x59:
           min = r.double();
@@ -61,7 +59,7 @@ export function readHistogramPoint(r: ProtoReader, i: number, rej: Rejections): 
     }
     r.endMessage(end);
     return {
-      attributes, startTimeMs: h.startTimeMs, startTimeNs: h.startTimeNs, timeMs: h.timeMs, timeNs: h.timeNs,
+      attributes: h.attributes(), startTimeMs: h.startTimeMs, startTimeNs: h.startTimeNs, timeMs: h.timeMs, timeNs: h.timeNs,
       flags: h.flags, count, sum, bucketCounts, explicitBounds, exemplars: h.exemplars(), min, max,
     };
   } catch (e) {
@@ -74,7 +72,6 @@ export function readExpHistogramPoint(r: ProtoReader, i: number, rej: Rejections
   const end = r.lenEnd();
   try {
     const h = EXP_HISTOGRAM_HEAD.start();
-    const attributes: KeyValue[] = [];
     let count = 0;
     let sum: number | undefined;
     let scale = 0;
@@ -88,7 +85,7 @@ export function readExpHistogramPoint(r: ProtoReader, i: number, rej: Rejections
       const tag = r.uint32();
       switch (tag) {
         case 0x0a:
-          attributes.push(readKeyValue(r, 'attributes', attributes.length));
+          h.attribute(r);
           break;
         case 0x21:
           count = r.fixed64Number();
@@ -125,7 +122,7 @@ export function readExpHistogramPoint(r: ProtoReader, i: number, rej: Rejections
     positive ??= { offset: 0, bucketCounts: [] };
     negative ??= { offset: 0, bucketCounts: [] };
     return {
-      attributes, startTimeMs: h.startTimeMs, startTimeNs: h.startTimeNs, timeMs: h.timeMs, timeNs: h.timeNs,
+      attributes: h.attributes(), startTimeMs: h.startTimeMs, startTimeNs: h.startTimeNs, timeMs: h.timeMs, timeNs: h.timeNs,
       flags: h.flags, count, sum, scale, zeroCount, positive, negative, exemplars: h.exemplars(), min, max, zeroThreshold,
     };
   } catch (e) {

@@ -10,11 +10,14 @@
  * - Errors carry a path that is built only while the error unwinds: decode
  *   functions catch, prepend their field name and rethrow (`withPath`).
  */
+import type { AnyValue } from '../../model/common';
 import { nanosFromHiLo } from '../../model/nanos';
 import { OtlpDecodeError } from '../decode-result';
 import { KEYS, utf8, VALUES, type TextBuffer } from './strings';
 
 const TWO32 = 4294967296;
+/** The empty string value, shared like the cached ones. */
+const EMPTY_STRING: AnyValue = { kind: 'string', value: '' };
 
 /** AnyValue / group nesting beyond this is refused instead of risking a stack overflow. */
 export const MAX_DEPTH = 64;
@@ -243,12 +246,12 @@ export class ProtoReader {
     return start === end ? '' : KEYS.get(this.buf, this.text, start, end);
   }
 
-  /** A string value likely to repeat (attribute values), through the value cache. */
-  value(): string {
+  /** A string AnyValue, its string through the value cache; equal cached values share one object. */
+  stringValue(): AnyValue {
     const end = this.lenEnd();
     const start = this.pos;
     this.pos = end;
-    return start === end ? '' : VALUES.get(this.buf, this.text, start, end);
+    return start === end ? EMPTY_STRING : VALUES.getValue(this.buf, this.text, start, end);
   }
 
   /**

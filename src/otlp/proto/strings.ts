@@ -9,6 +9,8 @@
  * values) switches itself off for a while, bounding what misses can cost.
  */
 
+import type { AnyValue } from '../../model/common';
+
 /** Node's native UTF-8 slice (undocumented but long-standing); toString is the fallback. */
 export type TextBuffer = Buffer & { utf8Slice?(start: number, end: number): string };
 const HAS_UTF8_SLICE = typeof (Buffer.prototype as TextBuffer).utf8Slice === 'function';
@@ -30,6 +32,8 @@ export class StringCache {
   private readonly lens = new Int32Array(SLOTS).fill(-1);
   private readonly bytes = new Uint8Array(SLOTS * WIDTH);
   private readonly strings: string[] = new Array<string>(SLOTS).fill('');
+  /** The slot's string as an AnyValue, made on first request. */
+  private readonly values: Array<AnyValue | undefined> = new Array<AnyValue | undefined>(SLOTS).fill(undefined);
   private lookups = 0;
   private misses = 0;
   private bypass = 0;
@@ -38,11 +42,30 @@ export class StringCache {
 
   /** The string for `buf[start, end)`, `text` being a Buffer view of the same bytes. */
   get(buf: Uint8Array, text: TextBuffer, start: number, end: number): string {
+    const slot = this.lookup(buf, text, start, end);
+    return slot < 0 ? utf8(text, start, end) : this.strings[slot];
+  }
+
+  /**
+   * The same as a string AnyValue. A hit returns the object the slot holds:
+   * AnyValues are immutable, so points with equal attribute values can share
+   * one, and a decoded attribute costs one allocation fewer.
+   */
+  getValue(buf: Uint8Array, text: TextBuffer, start: number, end: number): AnyValue {
+    const slot = this.lookup(buf, text, start, end);
+    if (slot < 0) return { kind: 'string', value: utf8(text, start, end) };
+    let v = this.values[slot];
+    if (v === undefined) v = this.values[slot] = { kind: 'string', value: this.strings[slot] };
+    return v;
+  }
+
+  /** The slot holding `buf[start, end)` (filled on a miss), or -1 when the cache is bypassed. */
+  private lookup(buf: Uint8Array, text: TextBuffer, start: number, end: number): number {
     const n = end - start;
-    if (n > WIDTH) return utf8(text, start, end);
+    if (n > WIDTH) return -1;
     if (this.bypass > 0) {
       this.bypass--;
-      return utf8(text, start, end);
+      return -1;
     }
     let h = n;
     for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
@@ -53,14 +76,14 @@ export class StringCache {
     if (this.lens[slot] === n) {
       let i = 0;
       while (i < n && bytes[base + i] === buf[start + i]) i++;
-      if (i === n) return this.strings[slot];
+      if (i === n) return slot;
     }
     this.misses++;
-    const str = utf8(text, start, end);
     this.lens[slot] = n;
     for (let i = 0; i < n; i++) bytes[base + i] = buf[start + i];
-    this.strings[slot] = str;
-    return str;
+    this.strings[slot] = utf8(text, start, end);
+    this.values[slot] = undefined;
+    return slot;
   }
 
   private endWindow(): void {
