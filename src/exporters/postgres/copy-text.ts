@@ -16,6 +16,8 @@ interface WellFormed {
 }
 
 const NUL_RE = /\0/g;
+/** Strings JSON.stringify would only wrap in quotes: no quote, backslash, control character or surrogate. */
+const JSON_PLAIN = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 const COPY_SPECIAL = /[\\\n\r\t]/;
 const COPY_SPECIAL_G = /[\\\n\r\t]/g;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
@@ -91,7 +93,8 @@ export class JsonWriter {
   constructor(private readonly cleaner: StringCleaner) {}
 
   string(s: string): string {
-    return JSON.stringify(this.cleaner.clean(s));
+    // Most attribute keys and values need no escaping and no cleaning.
+    return JSON_PLAIN.test(s) ? '"' + s + '"' : JSON.stringify(this.cleaner.clean(s));
   }
 
   value(v: AnyValue): string {
