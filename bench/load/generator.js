@@ -17,6 +17,7 @@
  * Options come once, in argv[2] as JSON: {protocol: 'grpc'|'http', port, kind, maxInFlight}.
  */
 const http = require('node:http');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
 const grpc = require('@grpc/grpc-js');
 const { KINDS, stamp } = require('./templates');
 
@@ -84,7 +85,10 @@ function startRun(id, rate, durationMs) {
     errors: new Map(),
     latencies: new Float64Array(Math.ceil(rate * (durationMs / 1000 + 5)) + 16), nLat: 0,
     timer: undefined,
+    // The generator's own event-loop delay: latency it adds to what it measures.
+    loop: monitorEventLoopDelay({ resolution: 10 }),
   };
+  run.loop.enable();
   tick();
 }
 
@@ -145,6 +149,7 @@ function finish(r) {
 function report(r) {
   if (r.reported) return;
   r.reported = true;
+  r.loop.disable();
   process.send({
     id: r.id,
     stats: {
@@ -159,6 +164,7 @@ function report(r) {
       elapsedMs: r.elapsedMs,
       drainedMs: performance.now() - r.t0,
       errors: Object.fromEntries(r.errors),
+      loopDelayP99Ms: r.loop.percentile(99) / 1e6,
       latencies: Array.from(r.latencies.subarray(0, r.nLat)),
     },
   });

@@ -88,11 +88,11 @@ service:
           offered: rate, seconds, achieved: Math.round(achieved), acked, received: got, lost: acked - got, failed, skipped,
           p50: round(percentile(lat, 50)), p99: round(percentile(lat, 99)),
           cpuAvg: round(res.cpuAvg), cpuMax: round(res.cpuMax), rssAvgMiB: round(res.rssAvgMiB), rssMaxMiB: round(res.rssMaxMiB),
-          generatorsCpu: round(genCpu), loopDelayP99: round(loopDelayMs), errors,
+          generatorsCpu: round(genCpu), loopDelayP99: round(loopDelayMs), generatorLoopDelayP99: round(Math.max(...stats.map((x) => x.loopDelayP99Ms))), errors,
         };
         s.ok = s.lost === 0 && failed === 0 && skipped === 0 && s.p99 <= P99_LIMIT_MS && achieved >= rate * 0.95;
         steps.push(s);
-        console.log(`  ${name}: ${steps.length === 1 ? 'warm-up, ' : ''}${rate.toLocaleString('en-US')} points/s for ${seconds}s → ${s.ok ? 'ok' : 'FAILED'}: achieved ${s.achieved.toLocaleString('en-US')}, p99 ${s.p99} ms, lost ${s.lost}, refused ${failed}, not offered ${skipped} requests, daemon CPU ${s.cpuAvg}% (event-loop delay p99 ${s.loopDelayP99} ms), generators ${s.generatorsCpu}%`);
+        console.log(`  ${name}: ${steps.length === 1 ? 'warm-up, ' : ''}${rate.toLocaleString('en-US')} points/s for ${seconds}s → ${s.ok ? 'ok' : 'FAILED'}: achieved ${s.achieved.toLocaleString('en-US')}, p99 ${s.p99} ms, lost ${s.lost}, refused ${failed}, not offered ${skipped} requests, daemon CPU ${s.cpuAvg}% (event-loop delay p99 ${s.loopDelayP99} ms), generators ${s.generatorsCpu}% (event-loop delay p99 ${s.generatorLoopDelayP99} ms)`);
         return s;
       }
 
@@ -136,7 +136,7 @@ service:
       const bestShort = Math.max(0, ...steps.filter((x) => x.ok && !x.warmup && x.seconds === stepS).map((x) => x.achieved));
       const totalAcked = steps.reduce((s, x) => s + x.acked, 0);
       const totalLost = steps.reduce((s, x) => s + x.lost, 0);
-      const c = confirmed ?? { achieved: 0, cpuAvg: NaN, rssAvgMiB: NaN, rssMaxMiB: NaN, p50: NaN, p99: NaN, lost: NaN, generatorsCpu: NaN, loopDelayP99: NaN };
+      const c = confirmed ?? { achieved: 0, cpuAvg: NaN, rssAvgMiB: NaN, rssMaxMiB: NaN, p50: NaN, p99: NaN, lost: NaN, generatorsCpu: NaN, loopDelayP99: NaN, generatorLoopDelayP99: NaN };
       return {
         config: yaml,
         load: { itemsPerRequest: perRequest, generators: GENERATORS, stepS, confirmS, series: 1000 },
@@ -152,6 +152,7 @@ service:
           figure('points lost at that rate', c.lost, '', { target: '0', ok: c.lost === 0 }),
           figure('event-loop delay p99 (self-telemetry)', c.loopDelayP99, 'ms'),
           figure('load generators CPU (2 procs)', c.generatorsCpu, '%'),
+          figure('generators event-loop delay p99', c.generatorLoopDelayP99, 'ms'),
           figure('points acknowledged, all steps', totalAcked, ''),
           figure('points lost, all steps', totalLost, ''),
           figure('receiver accepted (self-telemetry)', selfAccepted, '', { target: '= acknowledged', ok: selfAccepted === totalAcked }),
