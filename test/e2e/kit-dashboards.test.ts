@@ -255,3 +255,56 @@ test('alert rules: every metric they read is served by the daemon', () => {
   assert.ok(alerts >= 8);
   assert.deepEqual(problems, []);
 });
+
+test('Grafana alert ClaudeCodeApiErrorRateHigh: its SQL runs on the real schema, and crosses its threshold with many errors but not with few or with too few calls', async () => {
+  const file = path.join(ROOT, 'deploy', 'grafana', 'provisioning', 'alerting', 'claude-code.yaml');
+  const doc = parseYaml(fs.readFileSync(file, 'utf8')) as { groups: Array<{ rules: Array<{ title: string; condition: string; data: Array<{ refId: string; datasourceUid: string; relativeTimeRange?: { from: number }; model: Record<string, any> }> }> }> };
+  const rule = doc.groups[0].rules.find((r) => r.title === 'ClaudeCodeApiErrorRateHigh')!;
+  const query = rule.data.find((d) => d.refId === 'A')!;
+  assert.equal(query.datasourceUid, 'postgres');
+  const condition = rule.data.find((d) => d.refId === rule.condition)!;
+  const { type, params } = condition.model.conditions[0].evaluator as { type: string; params: number[] };
+  assert.equal(type, 'gt');
+  const threshold = params[0];
+  // The rule's own window, as Grafana's $__timeFilter would expand it.
+  const minutes = query.relativeTimeRange!.from / 60;
+  const sql = (query.model.rawSql as string).replace(/\$__timeFilter\(([^)]+)\)/g, (_, col: string) => `${col} BETWEEN now() - interval '${minutes} minutes' AND now()`);
+  assert.ok(!sql.includes('$__'));
+
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: pg.url() });
+  await client.connect();
+  const count = async (view: string) => Number((await client.query(`SELECT count(*) AS n FROM ${view} WHERE time BETWEEN now() - interval '${minutes} minutes' AND now()`)).rows[0].n);
+  const insert = (event: string, n: number, attrs: Record<string, string>) =>
+    client.query(
+      `INSERT INTO otel_logs (time, event_name, body, attributes, scope_name, service_name, batch_id, seq)
+       SELECT now(), $1, to_jsonb($1::text), $2::jsonb, 'com.anthropic.claude_code.events', 'claude-code', gen_random_uuid(), g FROM generate_series(1, $3::int) g`,
+      [`claude_code.${event}`, JSON.stringify(attrs), n],
+    );
+  /** In a transaction that is rolled back: adds requests and errors, returns the rule's value and the value the counts give. */
+  const evaluate = async (requests: number, errors: number) => {
+    await client.query('BEGIN');
+    try {
+      await insert('api_request', requests, { model: 'claude-sonnet-4-5', cost_usd: '0.01', duration_ms: '900' });
+      await insert('api_error', errors, { model: 'claude-sonnet-4-5', error: 'overloaded_error', status_code: '529', attempt: '1' });
+      const [ok, failed] = [await count('claude_code_api_requests'), await count('claude_code_api_errors')];
+      const value = Number((await client.query(sql)).rows[0].error_rate);
+      return { value, expected: ok + failed >= 20 ? failed / (ok + failed) : 0, calls: ok + failed };
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  };
+  try {
+    const few = await evaluate(0, 0);
+    assert.ok(few.calls < 20, `${few.calls} calls from the traffic`);
+    assert.equal(few.value, 0, 'too few calls to judge: no alert');
+    const many = await evaluate(30, 10);
+    assert.ok(Math.abs(many.value - many.expected) < 1e-12, JSON.stringify(many));
+    assert.ok(many.value > threshold, `fires: ${many.value} > ${threshold}`);
+    const healthy = await evaluate(400, 2);
+    assert.ok(Math.abs(healthy.value - healthy.expected) < 1e-12, JSON.stringify(healthy));
+    assert.ok(healthy.value > 0 && healthy.value <= threshold, `does not fire: ${healthy.value} <= ${threshold}`);
+  } finally {
+    await client.end();
+  }
+});
