@@ -162,8 +162,8 @@ class Helper {
     return this.child.pid;
   }
 
-  /** Sends `msg` with a fresh id; resolves with the reply. */
-  call(msg, timeoutMs = 120000) {
+  /** Sends `msg` with a fresh id; resolves with the reply (a 'run' may take its durationMs and two minutes more). */
+  call(msg, timeoutMs = (msg.durationMs ?? 0) + 120000) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
