@@ -139,3 +139,17 @@ test('claude-code env: asking for a protocol the receiver does not serve fails w
     await probe.stop();
   }
 });
+
+test('claude-code env: bad options and a missing file are clear errors, with nothing on stdout', async () => {
+  for (const [args, message] of [
+    [['--metric-interval', 'abc'], /error: --metric-interval must be a whole number of milliseconds above 0, got "abc"/],
+    [['--protocol', 'http'], /argument 'http' is invalid\. Allowed choices are grpc, http\/protobuf, http\/json/],
+    [['--config', '/nonexistent/otel.yaml'], /error: cannot read config file "\/nonexistent\/otel\.yaml": no such file/],
+    [['--receiver', 'otlp/missing'], /error: --receiver otlp\/missing: no such receiver in the config \(otlp receivers: otlp\)/],
+  ] as const) {
+    const r = await runCli(['claude-code', 'env', ...args]);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, '');
+  }
+});

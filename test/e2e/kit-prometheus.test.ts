@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
@@ -40,7 +41,7 @@ test('promtool test rules: the unit tests pass', () => {
 
 test('promtool test rules fails when an alert misbehaves (the unit tests can fail)', () => {
   // The same tests against a rule file whose cost alert never fires.
-  const tmp = fs.mkdtempSync(path.join(DIR, '.tmp-'));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-pipeline-promtool-'));
   try {
     fs.mkdirSync(path.join(tmp, 'rules'));
     fs.mkdirSync(path.join(tmp, 'tests'));
