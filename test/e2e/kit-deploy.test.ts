@@ -390,3 +390,36 @@ test('docker compose: services, mounted files, ports and connection strings fit 
   assert.equal(pgDs.jsonData.database, pgEnv.POSTGRES_DB);
   assert.equal(pgDs.user, pgEnv.POSTGRES_USER);
 });
+
+// --- Grafana --------------------------------------------------------------------
+
+test('Grafana dashboards: unique uids and panel ids, panels on the 24-column grid without overlap, only provisioned datasources', () => {
+  const dir = path.join(DEPLOY, 'grafana', 'dashboards');
+  const ds = parseYaml(fs.readFileSync(path.join(DEPLOY, 'grafana', 'provisioning', 'datasources', 'datasources.yaml'), 'utf8')) as { datasources: Array<{ uid: string; type: string }> };
+  const provisioned = new Map(ds.datasources.map((d) => [d.uid, d.type]));
+  const uids = new Set<string>();
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+  assert.deepEqual(files.sort(), ['claude-code.json', 'otel-pipeline.json']);
+  for (const f of files) {
+    const board = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { uid: string; title: string; panels: Array<Record<string, any>> };
+    assert.ok(board.uid && !uids.has(board.uid), `${f}: a uid of its own`);
+    uids.add(board.uid);
+    const ids = new Set<number>();
+    const cells = new Set<string>();
+    for (const p of board.panels) {
+      assert.ok(!ids.has(p.id), `${f}: panel id ${p.id} is unique`);
+      ids.add(p.id);
+      const { x, y, w, h } = p.gridPos;
+      assert.ok(x >= 0 && w > 0 && x + w <= 24 && h > 0, `${f}: ${p.title} fits the grid`);
+      for (let i = x; i < x + w; i++) for (let j = y; j < y + h; j++) {
+        assert.ok(!cells.has(`${i},${j}`), `${f}: ${p.title} overlaps another panel at ${i},${j}`);
+        cells.add(`${i},${j}`);
+      }
+      for (const d of [p.datasource, ...((p.targets ?? []) as Array<{ datasource?: { uid: string; type: string } }>).map((t) => t.datasource)]) {
+        if (!d) continue;
+        assert.equal(provisioned.get(d.uid), d.type, `${f}: ${p.title} uses datasource ${d.uid} (${d.type}), which is provisioned`);
+      }
+      if (p.type !== 'row') assert.ok((p.targets ?? []).length > 0, `${f}: ${p.title} has a query`);
+    }
+  }
+});
