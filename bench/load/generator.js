@@ -55,7 +55,14 @@ function makeSender() {
   const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT, timeout: 4000 });
   const path = HTTP_PATH[kind.signal];
   return {
-    send(body, done) {
+    send(body, callback) {
+      let settled = false; // an error after the response must not count the request twice
+      const done = (err) => {
+        if (!settled) {
+          settled = true;
+          callback(err);
+        }
+      };
       const req = http.request(
         { host: '127.0.0.1', port: opts.port, path, method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } },
         (res) => {
