@@ -15,8 +15,8 @@ const { DEFAULT_CONFIG_YAML } = require('../../dist/src/config/default-config');
 const DEFAULT_PORTS = [4317, 4318, 8889, 13133, 8888];
 const TELEMETRY = 8888;
 
-async function run({ durationS = 20, quick = false } = {}) {
-  const seconds = quick ? 5 : durationS;
+async function run({ durationS, quick = false } = {}) {
+  const seconds = durationS ?? (quick ? 5 : 20);
   const busy = [];
   for (const p of DEFAULT_PORTS) if (await portInUse(p)) busy.push(p);
   const notes = [];

@@ -17,8 +17,8 @@ const { freePort, waitFor, startDaemon, Helper, ResourceMonitor, scrapeSum, perc
 
 const GENERATOR = path.join(__dirname, '..', 'load', 'generator.js');
 
-async function run({ durationS = 15, quick = false } = {}) {
-  const seconds = quick ? 4 : durationS;
+async function run({ durationS, quick = false } = {}) {
+  const seconds = durationS ?? (quick ? 4 : 15);
   const offered = quick ? 20_000 : 120_000;
   // Compiled with the tests (npm run build); needs initdb/pg_ctl (npm test installs Debian's postgresql).
   const { PostgresServer } = require('../../dist/test/support/postgres');

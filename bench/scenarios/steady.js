@@ -26,7 +26,8 @@ const SINK = path.join(__dirname, '..', 'sink', 'sink.js');
  *        go: {cpu, rss} (the Go collector's published figures)}
  */
 function steadyScenario(spec) {
-  async function run({ durationS = 15, quick = false } = {}) {
+  async function run({ durationS, quick = false } = {}) {
+    durationS ??= quick ? 5 : 15;
     const warmupS = quick ? 1 : 3;
     const sink = await Helper.fork(SINK, [], 'sink');
     let daemon;
