@@ -7,8 +7,9 @@
  *
  * Search: after a warm-up, ramp up ×1.5 in short steps until a step fails
  * (twice: one retry), bisect between the last good and first bad rate, then
- * hold the best rate for the full window (once more 15% lower if that fails). The points are 1,000 delta-counter
- * series (templates.js) whose every point is 1, and the prometheus exporter
+ * hold the best rate for the full window (once more 15% lower if that
+ * fails). The points are 1,000 delta-counter series (templates.js) whose
+ * every point is 1, and the prometheus exporter
  * adds every delta into its series, so "received" is the sum of the exported
  * series values read from the exporter's /metrics after each step: every
  * point acknowledged must be in it. The receiver's own accepted counter
