@@ -296,3 +296,27 @@ test('server down: a retryable connection failure; once it is up, the schema is 
     if (!(await pg.query('SELECT 1').then(() => true, () => false))) pg.startServer();
   }
 });
+
+test('create_schema: false against a schema that was never migrated: batches wait (retryable) and the warning says what to do, once', async () => {
+  const c = config({ createSchema: false });
+  const warnings: Array<Record<string, unknown>> = [];
+  const logger = { ...silentLogger, debug() {}, info() {}, error() {}, warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push({ msg, ...fields }), child: () => logger, enabled: () => true };
+  const w = new PostgresWriter(c, logger);
+  try {
+    for (let i = 0; i < 2; i++) {
+      const err = await write(w, logs(['x'])).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof SendError, String(err));
+      assert.deepEqual([err.retryable, err.reason], [true, 'schema']);
+      assert.match(err.message, /create_schema: true/);
+    }
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    assert.match(String(warnings[0].error), /no otel_schema_migrations table/);
+    const migrated = new PostgresWriter({ ...c, createSchema: true }, silentLogger);
+    await migrated.ready();
+    await migrated.close();
+    await write(w, logs(['after migration']));
+    assert.deepEqual(await pg.query(`SELECT body FROM ${c.schema}.otel_logs`), [{ body: 'after migration' }]);
+  } finally {
+    await w.close();
+  }
+});

@@ -116,7 +116,7 @@ export class PostgresWriter {
     } catch (err) {
       failure = err;
       const e = classifyPgError(err);
-      if (e.reason === 'connection') throw e;
+      if (e.retryable) throw e; // the server is away or busy: not the schema's fault
       // A schema we cannot create or that is behind: the operator can fix it
       // while batches wait, so it is retried, and said once.
       this.warnOnce(`schema:${e.message}`, 'the PostgreSQL schema is not ready; batches wait in the queue', { schema: this.config.schema, error: e.message });
