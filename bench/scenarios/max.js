@@ -153,7 +153,7 @@ service:
           figure('request latency p50', c.p50, 'ms'),
           figure('request latency p99', c.p99, 'ms', { target: `< ${P99_LIMIT_MS} ms`, ok: c.p99 < P99_LIMIT_MS }),
           figure('points lost at that rate', c.lost, '', { target: '0', ok: c.lost === 0 }),
-          figure('event-loop delay p99 (self-telemetry, as reported)', c.loopDelayP99, 'ms'),
+          figure('event-loop delay p99 (self-telemetry)', c.loopDelayP99, 'ms'),
           figure('load generators CPU (2 procs)', c.generatorsCpu, '%'),
           figure('generators event-loop delay p99', c.generatorLoopDelayP99, 'ms'),
           figure('points acknowledged, all steps', totalAcked, ''),

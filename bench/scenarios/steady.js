@@ -97,7 +97,7 @@ service:
           figure('V8 heap used at the end (self-telemetry)', round(heapMiB), 'MiB'),
           figure('request latency p50', round(percentile(lat, 50), 1), 'ms'),
           figure('request latency p99', round(percentile(lat, 99), 1), 'ms'),
-          figure('event-loop delay p99 (self-telemetry, as reported)', round(loopDelayMs, 1), 'ms'),
+          figure('event-loop delay p99 (self-telemetry)', round(loopDelayMs, 1), 'ms'),
           figure('generator event-loop delay p99', round(steady.loopDelayP99Ms, 1), 'ms'),
           figure(`${items} sent and acknowledged`, acked, ''),
           figure(`${items} received at the sink`, received, ''),
