@@ -144,8 +144,3 @@ export function renderLabels(labels: readonly Label[]): string {
   for (let i = 0; i < labels.length; i++) s += (i ? ',' : '') + labels[i][0] + '="' + escapeLabelValue(labels[i][1]) + '"';
   return s + '}';
 }
-
-/** A rendered label set with one more label (`le`, `quantile`) at the end; the value must need no escaping. */
-export function withLabel(rendered: string, name: string, value: string): string {
-  return rendered === '' ? `{${name}="${value}"}` : `${rendered.slice(0, -1)},${name}="${value}"}`;
-}
