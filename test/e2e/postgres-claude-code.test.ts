@@ -12,7 +12,7 @@ import { PostgresServer } from '../support/postgres';
 import { COUNTERS, DURATIONS } from '../clients/claude-code-client';
 import { Daemon, freePort, waitFor } from './harness';
 import { post } from './otlp-http';
-import { attr, logsRequest, postgresConfig, runClient, type Ports } from './postgres-kit';
+import { attr, countRows, logsRequest, postgresConfig, runClient, type Ports } from './postgres-kit';
 
 const ROUNDS = 2;
 const PROTOCOLS = ['grpc', 'http/protobuf', 'http/json'] as const;
@@ -32,9 +32,7 @@ after(async () => {
   await pg?.stop();
 });
 
-async function count(sql: string, params: unknown[] = []): Promise<number> {
-  return Number((await pg.query(sql, params))[0].n);
-}
+const count = (sql: string, params: unknown[] = []) => countRows(pg, sql, params);
 
 test('Claude Code-style SDK clients over gRPC, HTTP/protobuf and HTTP/JSON: every metric, event and span lands with its values', async () => {
   await Promise.all(

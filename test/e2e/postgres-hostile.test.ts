@@ -12,7 +12,7 @@ import { encodeLogsRequest } from '../../src/otlp/proto';
 import { str } from '../../src/model/common';
 import { Daemon, freePort, waitFor } from './harness';
 import { post } from './otlp-http';
-import { attr, logsRequest, postgresConfig, selfMetric, type Ports } from './postgres-kit';
+import { attr, countRows, logsRequest, postgresConfig, selfMetric, type Ports } from './postgres-kit';
 
 const HOSTILE = [
   'nul\0inside',
@@ -89,8 +89,8 @@ test('hostile strings in bodies, attribute keys and values, resource, scope and 
   const decoded = invalid.toString('utf8');
   assert.equal((await post(ports.http, '/v1/logs', proto, { 'content-type': 'application/x-protobuf' })).status, 200);
 
-  await waitFor(async () => (await pg.query(`SELECT count(*)::int AS n FROM otel_logs`))[0].n === HOSTILE.length + 1, 'every log record', 20_000);
-  await waitFor(async () => (await pg.query(`SELECT count(*)::int AS n FROM otel_metrics`))[0].n === HOSTILE.length, 'every point', 20_000);
+  await waitFor(async () => (await countRows(pg, `SELECT count(*) AS n FROM otel_logs`)) === HOSTILE.length + 1, 'every log record', 20_000);
+  await waitFor(async () => (await countRows(pg, `SELECT count(*) AS n FROM otel_metrics`)) === HOSTILE.length, 'every point', 20_000);
 
   const rows = await pg.query(`SELECT body #>> '{}' AS body, attributes, resource, scope_name FROM otel_logs WHERE service_name = 'hostile' ORDER BY (attributes->>'i')::int`);
   assert.equal(rows.length, HOSTILE.length);
@@ -120,6 +120,7 @@ test('hostile strings in bodies, attribute keys and values, resource, scope and 
 });
 
 test('a batch the server refuses for good (a CHECK constraint) is dropped and counted with its SQLSTATE, the message logged once, and later batches arrive', async () => {
+  await waitFor(async () => (await countRows(pg, 'SELECT count(*) AS n FROM otel_logs')) >= 0, 'the tables created');
   await pg.query(`ALTER TABLE otel_logs ADD CONSTRAINT no_poison_allowed CHECK (body #>> '{}' <> 'poison')`);
   const poisoned = 3;
   for (let i = 0; i < poisoned; i++) {
@@ -128,7 +129,7 @@ test('a batch the server refuses for good (a CHECK constraint) is dropped and co
   }
   await waitFor(async () => (await selfMetric(ports.telemetry, 'otel_pipeline_exporter_send_failed_log_records', 'reason="pg_23514"')) === poisoned * 3, 'the refused batches counted as dropped', 20_000);
   assert.equal((await post(ports.http, '/v1/logs', logsRequest([{ body: 'fine' }], [attr('service.name', 'refused')]))).status, 200);
-  await waitFor(async () => (await pg.query(`SELECT count(*)::int AS n FROM otel_logs WHERE service_name = 'refused'`))[0].n === 1, 'the later batch', 20_000);
+  await waitFor(async () => (await countRows(pg, `SELECT count(*) AS n FROM otel_logs WHERE service_name = 'refused'`)) === 1, 'the later batch', 20_000);
   assert.deepEqual(await pg.query(`SELECT body #>> '{}' AS b FROM otel_logs WHERE service_name = 'refused'`), [{ b: 'fine' }], 'a refused batch leaves nothing behind');
   const said = daemon.logs().filter((l) => l.level === 'warn' && JSON.stringify(l).includes('no_poison_allowed'));
   assert.equal(said.length, 1, `the server's message logged once: ${JSON.stringify(said)}`);

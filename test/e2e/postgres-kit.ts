@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { PostgresServer } from '../support/postgres';
 import { get } from './otlp-http';
 
 export const CLIENT = path.join(__dirname, '..', 'clients', 'claude-code-client.js');
@@ -163,3 +164,17 @@ function post(path, body) {
   parentPort.postMessage(out);
 })();
 `;
+
+/**
+ * The `n` of a count query, or -1 while there is nothing to count yet: the
+ * daemon creates the tables on its first connection, which on a busy
+ * machine may come after the test's first look.
+ */
+export async function countRows(pg: PostgresServer, sql: string, params: unknown[] = []): Promise<number> {
+  try {
+    return Number((await pg.query(sql, params))[0].n);
+  } catch (err) {
+    if (['42P01', '57P03', 'ECONNREFUSED'].includes((err as { code?: string }).code ?? '')) return -1;
+    throw err;
+  }
+}

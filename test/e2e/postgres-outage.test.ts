@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PostgresServer } from '../support/postgres';
 import { Daemon, freePort, waitFor } from './harness';
-import { postgresConfig, selfMetric, StreamSender } from './postgres-kit';
+import { countRows, postgresConfig, selfMetric, StreamSender } from './postgres-kit';
 
 test('PostgreSQL restarted twice mid-stream: every acknowledged record and point is stored exactly once, nothing else', async () => {
   const pg = await PostgresServer.start();
@@ -22,7 +22,7 @@ timeout: 5s
 retry_on_failure: { initial_interval: 100ms, max_interval: 500ms, max_elapsed_time: 0 }
 sending_queue: { queue_size: 5000, num_consumers: 4 }`),
     ]);
-    const rows = async () => Number((await pg.query('SELECT (SELECT count(*) FROM otel_logs) + (SELECT count(*) FROM otel_metrics) AS n'))[0].n);
+    const rows = () => countRows(pg, 'SELECT (SELECT count(*) FROM otel_logs) + (SELECT count(*) FROM otel_metrics) AS n');
     sender = new StreamSender(ports.http, 'restart');
     await waitFor(async () => (await rows()) >= 50, 'rows flowing before the first restart', 30_000);
 

@@ -8,7 +8,7 @@ import { PostgresServer } from '../support/postgres';
 import { MIGRATIONS } from '../../src/exporters/postgres/schema/migrations';
 import { Daemon, freePort, waitFor } from './harness';
 import { post } from './otlp-http';
-import { logsRequest, postgresConfig, selfMetric, type Ports } from './postgres-kit';
+import { countRows, logsRequest, postgresConfig, selfMetric, type Ports } from './postgres-kit';
 
 async function ports(): Promise<Ports> {
   return { grpc: await freePort(), http: await freePort(), telemetry: await freePort() };
@@ -31,7 +31,7 @@ test('PostgreSQL down at start: the daemon starts, accepts and queues, and write
     await waitFor(async () => (await selfMetric(p.telemetry, 'otel_pipeline_exporter_retries', 'reason="connection"')) > 0, 'attempts refused while the server is down');
     assert.equal(await selfMetric(p.telemetry, 'otel_pipeline_exporter_sent_log_records'), 0);
     pg.startServer();
-    await waitFor(async () => (await pg.query('SELECT count(*)::int AS n FROM otel_logs').catch(() => [{ n: 0 }]))[0].n === bodies.length, 'the queued records written', 30_000);
+    await waitFor(async () => (await countRows(pg, 'SELECT count(*) AS n FROM otel_logs')) === bodies.length, 'the queued records written', 30_000);
     const stored = (await pg.query(`SELECT body #>> '{}' AS b FROM otel_logs`)).map((r) => r.b).sort();
     assert.deepEqual(stored, [...bodies].sort());
     assert.deepEqual((await pg.query('SELECT version FROM otel_schema_migrations ORDER BY 1')).map((r) => r.version), MIGRATIONS.map((m) => m.version));
@@ -51,7 +51,7 @@ test('three daemons starting together against one empty database migrate it once
     for (const s of started) if (s.status === 'fulfilled') daemons.push(s.value);
     assert.equal(daemons.length, 3, `every daemon started: ${started.map((s) => (s.status === 'rejected' ? String(s.reason) : 'ok')).join('; ')}`);
     await Promise.all(all.map(async (p, i) => assert.equal((await post(p.http, '/v1/logs', logsRequest([{ body: `daemon-${i}` }]))).status, 200)));
-    await waitFor(async () => (await pg.query('SELECT count(*)::int AS n FROM otel_logs').catch(() => [{ n: 0 }]))[0].n === 3, 'one record from each daemon', 30_000);
+    await waitFor(async () => (await countRows(pg, 'SELECT count(*) AS n FROM otel_logs')) === 3, 'one record from each daemon', 30_000);
     assert.deepEqual((await pg.query(`SELECT body #>> '{}' AS b FROM otel_logs ORDER BY 1`)).map((r) => r.b), ['daemon-0', 'daemon-1', 'daemon-2']);
     assert.deepEqual((await pg.query('SELECT version FROM otel_schema_migrations ORDER BY 1')).map((r) => r.version), MIGRATIONS.map((m) => m.version), 'one row per version');
     for (const d of daemons) {
