@@ -10,7 +10,7 @@
 import type { JsonSchema } from '../pipeline/component';
 import type { TlsServerFiles } from '../net/listeners';
 
-/** A duration such as "200ms", "5s", "1m30s" (or 0); parsed to milliseconds. */
+/** A duration such as "200ms", "5s", "1m30s", "30d" (or 0); parsed to milliseconds. */
 export function duration(defaultValue?: string, description?: string): JsonSchema {
   return withDefault({ duration: true, description }, defaultValue);
 }

@@ -6,12 +6,13 @@ test('durations parse to milliseconds', () => {
   const cases: [unknown, number][] = [
     ['200ms', 200], ['5s', 5000], ['1m', 60_000], ['1h30m', 5_400_000], ['1.5s', 1500],
     ['0', 0], ['0s', 0], [0, 0], ['250us', 0.25], ['250µs', 0.25], ['1500ns', 0.0015], ['2h', 7_200_000], ['.5s', 500],
+    ['30d', 30 * 86_400_000], ['1d12h', 36 * 3_600_000], ['2d30m', 2 * 86_400_000 + 30 * 60_000],
   ];
   for (const [input, ms] of cases) assert.equal(parseDuration(input), ms, String(input));
 });
 
 test('non-durations are refused', () => {
-  for (const input of ['', '5', '5 s', '5x', 's', '-1s', '1d', 'soon', 5, -0.5, null, true, '1h 30m']) {
+  for (const input of ['', '5', '5 s', '5x', 's', '-1s', 'd', '5 d', '1 d', 'soon', 5, -0.5, null, true, '1h 30m']) {
     assert.equal(parseDuration(input), undefined, JSON.stringify(input));
   }
 });

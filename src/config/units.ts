@@ -1,12 +1,13 @@
 /**
- * Durations and byte sizes as the Go collector writes them. The schema
+ * Durations and byte sizes as the Go collector writes them (durations also
+ * take whole days, `30d`, for retention-like settings). The schema
  * keywords `duration: true` / `byteSize: true` (validate.ts) use these; the
  * CLI uses them for flags.
  */
 
-const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
-const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h|d))+$/;
+const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h|d)/g;
 
 /** Milliseconds, or undefined when `v` is not a duration. */
 export function parseDuration(v: unknown): number | undefined {

@@ -3,8 +3,7 @@
  * schema, and how long data is kept, plus the shared queue-and-retry keys.
  */
 import type { JsonSchema } from '../../pipeline/component';
-import { object } from '../../config/schema';
-import { parseDuration } from '../../config/validate';
+import { duration, object } from '../../config/schema';
 import { helperSchemaProperties, validateHelperConfig, type HelperConfig } from '../helper';
 
 export interface PostgresConfig extends HelperConfig {
@@ -14,25 +13,10 @@ export interface PostgresConfig extends HelperConfig {
   create_schema: boolean;
   pool_size: number;
   partitions_ahead: number;
-  /** As written: "30d", "720h", "0". */
-  retention: string | number;
-  max_age: string | number;
-}
-
-const DAYS = /^(\d+)d(.*)$/;
-
-/** A duration that may start with whole days ("30d", "1d12h"), in ms; undefined when not one. */
-export function parseDays(v: unknown): number | undefined {
-  if (typeof v === 'number') return v === 0 ? 0 : undefined;
-  if (typeof v !== 'string') return undefined;
-  const m = DAYS.exec(v);
-  if (!m) return parseDuration(v);
-  const rest = m[2] === '' ? 0 : parseDuration(m[2]);
-  return rest === undefined ? undefined : Number(m[1]) * 86_400_000 + rest;
-}
-
-function days(defaultValue: string, description: string): JsonSchema {
-  return { type: ['string', 'integer'], default: defaultValue, description };
+  /** ms; 0 = keep everything. */
+  retention: number;
+  /** ms; 0 = no bound. */
+  max_age: number;
 }
 
 export const postgresSchema: JsonSchema = object({
@@ -45,8 +29,8 @@ export const postgresSchema: JsonSchema = object({
   create_schema: { type: 'boolean', default: true, description: 'Create and migrate the tables on the first connection; false: only check that they are at this build\'s version.' },
   pool_size: { type: 'integer', minimum: 1, maximum: 100, default: 4, description: 'Connections to PostgreSQL at most.' },
   partitions_ahead: { type: 'integer', minimum: 0, maximum: 31, default: 2, description: 'Daily partitions created ahead of today; rows further in the future are dropped (too_new).' },
-  retention: days('0', 'Drop daily partitions older than this ("30d"); 0 keeps everything.'),
-  max_age: days('30d', 'Rows older than this are dropped (too_old) instead of creating a partition for their day; 0 = no bound.'),
+  retention: duration('0', 'Drop daily partitions older than this ("30d"); 0 keeps everything.'),
+  max_age: duration('30d', 'Rows older than this are dropped (too_old) instead of creating a partition for their day; 0 = no bound.'),
   ...helperSchemaProperties({ timeout: '10s' }),
 });
 
@@ -68,9 +52,6 @@ export function validatePostgresConfig(config: PostgresConfig): Array<{ path: st
   } else if (url !== '') {
     const problem = urlProblem(url);
     if (problem) problems.push({ path: key, message: problem });
-  }
-  for (const k of ['retention', 'max_age'] as const) {
-    if (parseDays(config[k]) === undefined) problems.push({ path: k, message: 'must be a duration like "30d", "12h" or 0' });
   }
   return problems;
 }

@@ -11,7 +11,7 @@ import type { Logger } from '../../telemetry/logger';
 import { createDisabledExporter } from '../helper/disabled';
 import { ExporterHelper } from '../helper';
 import { BatchIds } from './batch-id';
-import { effectiveUrl, parseDays, postgresSchema, validatePostgresConfig, type PostgresConfig } from './config';
+import { effectiveUrl, postgresSchema, validatePostgresConfig, type PostgresConfig } from './config';
 import { acceptedDays, filterByDay, type RangeLimits } from './range';
 import { RowEncoder, type EncodedBatch } from './rows';
 import { PostgresWriter } from './writer';
@@ -74,8 +74,8 @@ export class PostgresExporter implements Exporter {
     url: string,
     private readonly settings: ComponentSettings,
   ) {
-    const retention = parseDays(config.retention) ?? 0;
-    this.limits = { retention, maxAge: parseDays(config.max_age) ?? 0, partitionsAhead: config.partitions_ahead };
+    const retention = config.retention;
+    this.limits = { retention, maxAge: config.max_age, partitionsAhead: config.partitions_ahead };
     this.writer = new PostgresWriter(
       { url, schema: config.schema, createSchema: config.create_schema, poolSize: config.pool_size, partitionsAhead: config.partitions_ahead, retention, timeout: config.timeout, exporter: settings.id },
       settings.logger,
