@@ -65,7 +65,7 @@ export interface Series {
   startNs: number;
   /** Time of the last point (ms), for `send_timestamps`. */
   timestampMs: number;
-  /** Wall-clock ms of the last update, for expiry. */
+  /** When it was last updated, for expiry: ms since the store's epoch (see SeriesStore). */
   updatedAt: number;
   target: Target;
   exemplar: Exemplar | undefined;
@@ -88,8 +88,8 @@ export interface Family {
   series: SeriesIndex;
 }
 
-export function newSeries(labels: string, target: Target, now: number): Series {
-  return { labels, value: 0, data: undefined, createdMs: 0, startMs: 0, startNs: 0, timestampMs: 0, updatedAt: now, target, exemplar: undefined, next: undefined, plan: undefined };
+export function newSeries(labels: string, target: Target, updatedAt: number): Series {
+  return { labels, value: 0, data: undefined, createdMs: 0, startMs: 0, startNs: 0, timestampMs: 0, updatedAt, target, exemplar: undefined, next: undefined, plan: undefined };
 }
 
 function sameBounds(a: number[], b: number[]): boolean {

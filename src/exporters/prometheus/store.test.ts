@@ -130,6 +130,21 @@ test('expiry removes idle series, their memory and their target_info; fresh seri
   assert.equal(s.targets.size, 0);
 });
 
+test('expiry stays exact across days of uptime, when the store moves its time base', () => {
+  const day = 86_400_000;
+  const t0 = 1_700_000_000_000;
+  const s = store([], 2 * day);
+  s.ingest(rm(sum([[1, 'a']], 1)), t0);
+  s.ingest(rm(sum([[1, 'b']], 1)), t0 + 5 * day);
+  // Past the ~6-day rebase point: 'a' (idle 7 days) goes, 'b' (idle 2 days less 1 ms) stays.
+  assert.equal(s.expire(t0 + 7 * day - 1), 1);
+  assert.equal(sample(render(s, { openMetrics: false, sendTimestamps: false }), 'claude_code_token_usage_tokens_total', 'type="b"'), 1);
+  s.ingest(rm(sum([[2, 'b']], 1)), t0 + 8 * day);
+  assert.equal(s.expire(t0 + 10 * day), 0, 'updated exactly one expiration ago: kept');
+  assert.equal(s.expire(t0 + 10 * day + 1), 1);
+  assert.equal(s.seriesCount, 0);
+});
+
 test('points flagged as having no recorded value are skipped', () => {
   const s = store();
   const d = sum([[5, 'a']], 1);

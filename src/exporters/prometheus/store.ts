@@ -32,6 +32,10 @@ export interface Conflict {
 const NO_RECORDED_VALUE = 1;
 /** Resource-and-scope label sets whose lookup plans are kept. */
 const MAX_SCOPES = 1024;
+const NO_EPOCH = -1;
+/** Update times stay below 2^29 ms (~6 days), well inside V8's small-integer range. */
+const REBASE_AFTER_MS = 2 ** 29;
+const INT32_LIMIT = 2 ** 31;
 const IDENTITY = new Set(['job', 'instance']);
 
 export class SeriesStore {
@@ -43,6 +47,12 @@ export class SeriesStore {
   readonly targets = new Map<string, Target>();
   seriesCount = 0;
   private readonly reserved: ReadonlySet<string>;
+  /**
+   * Series' update times are ms since this (the first ingest), moved forward
+   * by `expire` every few days: a small integer is stored in the series
+   * itself, where a wall-clock ms would cost a 12-byte boxed number each.
+   */
+  private epoch = NO_EPOCH;
   /** By the rendered resource and scope labels. */
   private readonly scopes = new Map<string, ScopeLabels>();
 
@@ -54,6 +64,7 @@ export class SeriesStore {
   }
 
   ingest(resourceMetrics: readonly ResourceMetrics[], now = Date.now()): void {
+    if (this.epoch === NO_EPOCH) this.epoch = now;
     for (const rm of resourceMetrics) {
       const { target, base } = this.resourceLabels(rm.resource);
       for (const sm of rm.scopeMetrics) {
@@ -171,7 +182,7 @@ export class SeriesStore {
   private touch(f: Family, scope: ScopeLabels, p: { attributes: Attributes; flags: number; timeMs: number }, target: Target, now: number): Series | undefined {
     if ((p.flags & NO_RECORDED_VALUE) !== 0) return undefined;
     const s = this.series(f, scope, p.attributes, target, now);
-    s.updatedAt = now;
+    s.updatedAt = this.sinceEpoch(now);
     s.timestampMs = p.timeMs;
     return s;
   }
@@ -189,7 +200,7 @@ export class SeriesStore {
   private series(f: Family, scope: ScopeLabels, attrs: Attributes, target: Target, now: number): Series {
     let s = scope.find(f.series, attrs);
     if (!s) {
-      s = newSeries(flatString(scope.missingLabels()), target, now);
+      s = newSeries(flatString(scope.missingLabels()), target, this.sinceEpoch(now));
       s.plan = scope.missPlan;
       f.series.add(scope.missSlot, s);
       this.seriesCount++;
@@ -208,9 +219,27 @@ export class SeriesStore {
     this.targets.delete(t.key);
   }
 
+  /**
+   * `now` as ms since the epoch, as an int32 whenever it fits (`| 0` makes
+   * V8 store it unboxed; a double would box every series' field).
+   */
+  private sinceEpoch(now: number): number {
+    const t = now - this.epoch;
+    return t >= -INT32_LIMIT && t < INT32_LIMIT ? t | 0 : t;
+  }
+
+  /** Moves the epoch to `now`, so update times stay small integers. */
+  private rebase(now: number): void {
+    const old = this.epoch;
+    this.epoch = now;
+    for (const f of this.families.values()) f.series.forEach((s) => (s.updatedAt = this.sinceEpoch(s.updatedAt + old)));
+  }
+
   /** Removes series not updated since `now - expiration`; returns how many went. */
   expire(now = Date.now()): number {
-    const cutoff = now - this.opts.expirationMs;
+    if (this.epoch === NO_EPOCH) return 0;
+    if (now - this.epoch > REBASE_AFTER_MS) this.rebase(now);
+    const cutoff = now - this.opts.expirationMs - this.epoch;
     let removed = 0;
     for (const [name, f] of this.families) {
       removed += f.series.removeWhere(
