@@ -68,6 +68,8 @@ export class PrometheusExporter implements Exporter {
         constLabels,
         resourceToLabels: config.resource_to_telemetry_conversion.enabled,
         expirationMs: config.metric_expiration,
+        timestamps: config.send_timestamps,
+        created: config.enable_open_metrics,
       },
       (c) => {
         conflicts.add(1, { exporter: settings.id, metric: c.name });

@@ -145,6 +145,25 @@ test('expiry stays exact across days of uptime, when the store moves its time ba
   assert.equal(s.seriesCount, 0);
 });
 
+test('a store told not to keep point times and starts shows neither, and the same values', () => {
+  const opts = { naming: { namespace: '', addSuffixes: true }, constLabels: [], resourceToLabels: false, expirationMs: 300_000 };
+  const keeping = new SeriesStore(opts, () => undefined);
+  const lean = new SeriesStore({ ...opts, timestamps: false, created: false }, () => undefined);
+  for (const st of [keeping, lean]) {
+    st.ingest(rm(sum([[4, 'input']], 1, 1000)));
+    st.ingest(rm(sum([[9, 'input']], 2, 3000), { name: 'cumulative' }));
+  }
+  const full = render(keeping, { openMetrics: true, sendTimestamps: true });
+  const bare = render(lean, { openMetrics: true, sendTimestamps: true });
+  // sum() puts every point at start + 60 s.
+  assert.match(full, /^claude_code_token_usage_tokens_total\{[^}]*\} 4 61\.000$/m);
+  assert.match(full, /^claude_code_token_usage_tokens_created\{[^}]*\} 1\.000$/m);
+  assert.match(full, /^cumulative_tokens_created\{[^}]*\} 3\.000$/m);
+  assert.match(bare, /^claude_code_token_usage_tokens_total\{[^}]*\} 4$/m);
+  assert.match(bare, /^cumulative_tokens_total\{[^}]*\} 9$/m);
+  assert.doesNotMatch(bare, /_created/);
+});
+
 test('points flagged as having no recorded value are skipped', () => {
   const s = store();
   const d = sum([[5, 'a']], 1);

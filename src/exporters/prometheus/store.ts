@@ -20,6 +20,13 @@ export interface StoreOptions {
   constLabels: Label[];
   resourceToLabels: boolean;
   expirationMs: number;
+  /**
+   * Keep each point's time (for `send_timestamps`) and its series' start (for
+   * OpenMetrics `_created`); both default to true. Each is a boxed double per
+   * series, 16 bytes that an exporter which never shows them need not hold.
+   */
+  timestamps?: boolean;
+  created?: boolean;
 }
 
 /** A metric refused because its name was first registered with another type or unit. */
@@ -53,6 +60,8 @@ export class SeriesStore {
    * itself, where a wall-clock ms would cost a 12-byte boxed number each.
    */
   private epoch = NO_EPOCH;
+  private readonly keepTimestamps: boolean;
+  private readonly keepCreated: boolean;
   /** By the rendered resource and scope labels. */
   private readonly scopes = new Map<string, ScopeLabels>();
 
@@ -61,6 +70,8 @@ export class SeriesStore {
     private readonly onConflict: (c: Conflict) => void,
   ) {
     this.reserved = new Set(['job', 'instance', 'otel_scope_name', 'otel_scope_version', ...opts.constLabels.map((l) => l[0])]);
+    this.keepTimestamps = opts.timestamps ?? true;
+    this.keepCreated = opts.created ?? true;
   }
 
   ingest(resourceMetrics: readonly ResourceMetrics[], now = Date.now()): void {
@@ -150,7 +161,7 @@ export class SeriesStore {
       case 'sum':
         for (const p of d.dataPoints) {
           const s = this.touch(f, scope, p, target, now);
-          if (s) foldNumber(s, p, d.type === 'sum', delta);
+          if (s) foldNumber(s, p, d.type === 'sum', delta, this.keepCreated);
         }
         break;
       case 'histogram':
@@ -183,16 +194,16 @@ export class SeriesStore {
     if ((p.flags & NO_RECORDED_VALUE) !== 0) return undefined;
     const s = this.series(f, scope, p.attributes, target, now);
     s.updatedAt = this.sinceEpoch(now);
-    s.timestampMs = p.timeMs;
+    if (this.keepTimestamps) s.timestampMs = p.timeMs;
     return s;
   }
 
   private noteStart(s: Series, startMs: number, startNs: number, timeMs: number, delta: boolean, continued: boolean): void {
     if (delta) {
-      if (s.createdMs === 0 || !continued) s.createdMs = startMs || timeMs;
+      if (this.keepCreated && (s.createdMs === 0 || !continued)) s.createdMs = startMs || timeMs;
       return;
     }
-    s.createdMs = startMs;
+    if (this.keepCreated) s.createdMs = startMs;
     s.startMs = startMs;
     s.startNs = startNs;
   }
@@ -277,16 +288,16 @@ function sampleNames(family: string, sample: string, type: PromType): string[] {
  * counter's net value alike); cumulative points replace, and a start time
  * that moves forward marks a reset.
  */
-function foldNumber(s: Series, p: NumberDataPoint, isSum: boolean, delta: boolean): void {
+function foldNumber(s: Series, p: NumberDataPoint, isSum: boolean, delta: boolean, created: boolean): void {
   const v = typeof p.value === 'bigint' ? Number(p.value) : p.value;
   if (delta) {
-    if (s.createdMs === 0) s.createdMs = p.startTimeMs || p.timeMs;
+    if (created && s.createdMs === 0) s.createdMs = p.startTimeMs || p.timeMs;
     s.value += v;
   } else {
     if (isSum && (p.startTimeMs !== s.startMs || p.startTimeNs !== s.startNs)) {
       s.startMs = p.startTimeMs;
       s.startNs = p.startTimeNs;
-      s.createdMs = p.startTimeMs;
+      if (created) s.createdMs = p.startTimeMs;
     }
     s.value = v;
   }
