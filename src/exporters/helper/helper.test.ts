@@ -312,3 +312,29 @@ test('persistent queue: a directory that cannot be used fails start with a clear
   await assert.rejects(h.start(), (e: Error) => e.message.includes('otlphttp/vendor') && e.message.includes('cannot open the persistent queue') && e.message.includes(file));
   await h.shutdown(Date.now() + 1000);
 });
+
+test('memory queue: a delivered batch is not kept alive by an idle consumer', async () => {
+  // gc() as bin/otel-pipeline enables it, whatever the runner's flags.
+  require('node:v8').setFlagsFromString('--expose-gc');
+  const gc = require('node:vm').runInNewContext('gc') as () => void;
+  const dest = new Destination();
+  const { settings } = testSettings();
+  const h = new ExporterHelper(config({ queue: { num_consumers: 1 } }), settings, dest.send, jsonCodec);
+  await h.start();
+  const refs: Array<WeakRef<Batch>> = [];
+  // Made and handed over in a function of its own, so no frame of this test holds one.
+  const send = async (i: number) => {
+    const b = logs(`b${i}`, 1000);
+    refs.push(new WeakRef(b));
+    await h.consume(b);
+  };
+  for (let i = 0; i < 3; i++) await send(i);
+  await waitFor(() => dest.got.length === 3000, 'all three delivered');
+  // Let the consumer reach its next take() and idle there.
+  await new Promise((r) => setImmediate(r));
+  gc();
+  await new Promise((r) => setImmediate(r));
+  gc();
+  assert.deepEqual(refs.map((r) => r.deref() === undefined), [true, true, true], 'every delivered batch was collected');
+  await h.shutdown(Date.now() + 1000);
+});

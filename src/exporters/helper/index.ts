@@ -218,7 +218,10 @@ export class ExporterHelper {
   }
 
   private async runConsumer(queue: BoundedQueue<Job>): Promise<void> {
-    for (let job = await queue.take(); job !== undefined; job = await queue.take()) {
+    // `job` is cleared before waiting for the next one: a consumer idling in
+    // take() must not keep its last batch (and every point in it) alive.
+    let job: Job | undefined;
+    while ((job = (job = undefined, await queue.take())) !== undefined) {
       this.wakeRoom();
       if (this.stop.signal.aborted) {
         this.lose(job);
