@@ -111,10 +111,16 @@ export class Daemon {
   }
 }
 
-/** Runs the CLI to completion (validate, print-config, components...). */
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command in the repository to completion, capturing its output. */
+export function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Finished> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...opts.env } });
+    const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -122,4 +128,9 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: 
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Runs the CLI to completion (validate, print-config, components...). */
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<Finished> {
+  return runProcess(process.execPath, [BIN, ...args], { ...process.env, ...opts.env });
 }

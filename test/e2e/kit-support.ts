@@ -1,7 +1,6 @@
 /** Helpers shared by the Claude Code kit's end-to-end tests (test/e2e/kit-*.test.ts). */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { ROOT } from './harness';
+import { ROOT, runProcess, type Finished } from './harness';
 
 export const KIT_CLIENT = path.join(ROOT, 'dist', 'test', 'clients', 'claude-code-client.js');
 
@@ -39,14 +38,6 @@ export function sampleNames(text: string): Set<string> {
 }
 
 /** Runs `script` with bash (env: only what is given plus PATH and HOME); resolves with its exit code and output. */
-export function bash(script: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+export function bash(script: string, env: NodeJS.ProcessEnv = {}): Promise<Finished> {
+  return runProcess('bash', ['-c', script], { PATH: process.env.PATH, HOME: process.env.HOME, ...env });
 }
