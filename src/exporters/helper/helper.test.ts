@@ -338,3 +338,27 @@ test('memory queue: a delivered batch is not kept alive by an idle consumer', as
   assert.deepEqual(refs.map((r) => r.deref() === undefined), [true, true, true], 'every delivered batch was collected');
   await h.shutdown(Date.now() + 1000);
 });
+
+test('warnOncePerDropReason: the first drop of each reason is a warning, later ones of that reason are debug; by default every drop warns', async () => {
+  for (const once of [true, false]) {
+    const { settings, metric, logs: captured } = testSettings();
+    const dest = new Destination();
+    dest.fail = (b) => {
+      const key = bodies(b)[0];
+      return key === 'ok-0' ? undefined : new SendError(`refused ${key}`, { retryable: false, reason: key.startsWith('a') ? 'pg_23514' : 'pg_22P02' });
+    };
+    const h = new ExporterHelper(config({ queue: { num_consumers: 1 } }), settings, dest.send, jsonCodec, { warnOncePerDropReason: once });
+    await h.start();
+    for (const tag of ['a1', 'a2', 'b1', 'a3', 'b2', 'ok']) await h.consume(logs(tag, 1));
+    await waitFor(() => dest.got.length === 1, 'the good batch');
+    await h.shutdown(Date.now() + 2000);
+    assert.equal(await metric('otel_pipeline_exporter_send_failed_log_records', { reason: 'pg_23514' }), 3, 'every drop counted either way');
+    const drops = (level: string) => captured.lines.filter((l) => l.level === level && l.msg.startsWith('dropping data')).map((l) => l.error);
+    if (once) {
+      assert.deepEqual(drops('warn'), ['refused a1-0', 'refused b1-0']);
+      assert.deepEqual(drops('debug'), ['refused a2-0', 'refused a3-0', 'refused b2-0']);
+    } else {
+      assert.deepEqual(drops('warn'), ['refused a1-0', 'refused a2-0', 'refused b1-0', 'refused a3-0', 'refused b2-0']);
+    }
+  }
+});

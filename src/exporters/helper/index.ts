@@ -36,6 +36,12 @@ export interface HelperOptions {
   clock?: Clock;
   /** Segment size of the write-ahead log (tests use small ones). */
   walSegmentBytes?: number;
+  /**
+   * Warn about a batch the destination will not take only the first time
+   * for each reason (later ones at debug): for destinations whose refusals
+   * repeat per batch, such as a database constraint. Default: every time.
+   */
+  warnOncePerDropReason?: boolean;
 }
 
 export class ExporterHelper {
@@ -52,6 +58,7 @@ export class ExporterHelper {
   /** Sizer units promised to appends still being written to disk. */
   private reserved = 0;
   private lostItems = 0;
+  private readonly warnedReasons = new Set<string>();
   private started = false;
   private stopping = false;
   private done: Promise<void> | undefined;
@@ -273,6 +280,10 @@ export class ExporterHelper {
 
   private dropped(signal: Signal, items: number, why: { reason: string; message: string; attempts: number }): void {
     this.telemetry.dropped(signal, items, why.reason);
-    this.settings.logger.warn('dropping data the destination will not take', { items, signal, reason: why.reason, attempts: why.attempts, error: why.message });
+    const fields = { items, signal, reason: why.reason, attempts: why.attempts, error: why.message };
+    if (!this.options.warnOncePerDropReason) return this.settings.logger.warn('dropping data the destination will not take', fields);
+    if (this.warnedReasons.has(why.reason)) return this.settings.logger.debug('dropping data the destination will not take', fields);
+    if (this.warnedReasons.size < 1000) this.warnedReasons.add(why.reason);
+    this.settings.logger.warn('dropping data the destination will not take (said once per reason; later ones at debug level)', fields);
   }
 }

@@ -7,7 +7,6 @@
 import type { Counter } from '@opentelemetry/api';
 import { ITEM_NAME, SIGNALS, type Batch, type Signal } from '../../model/batch';
 import type { ComponentSettings, Exporter, ExporterFactory } from '../../pipeline/component';
-import type { Logger } from '../../telemetry/logger';
 import { createDisabledExporter } from '../helper/disabled';
 import { ExporterHelper } from '../helper';
 import { BatchIds } from './batch-id';
@@ -33,31 +32,6 @@ export const postgresExporterFactory: ExporterFactory<PostgresConfig> = {
     return new PostgresExporter(config, url, settings);
   },
 };
-
-/**
- * The helper logs every batch it gives up on; the server's refusal of a
- * batch is said once per SQLSTATE (then at debug), as one bad client can
- * cause thousands of identical lines.
- */
-function oncePerServerError(logger: Logger): Logger {
-  const seen = new Set<string>();
-  const wrap = (base: Logger): Logger => ({
-    ...base,
-    debug: (m, f) => base.debug(m, f),
-    info: (m, f) => base.info(m, f),
-    error: (m, f) => base.error(m, f),
-    enabled: (l) => base.enabled(l),
-    child: (fields) => wrap(base.child(fields)),
-    warn(msg, fields) {
-      const reason = typeof fields?.reason === 'string' ? fields.reason : '';
-      if (!reason.startsWith('pg_')) return base.warn(msg, fields);
-      if (seen.has(reason)) return base.debug(msg, fields);
-      seen.add(reason);
-      base.warn(`${msg} (said once per error code; later ones at debug level)`, fields);
-    },
-  });
-  return wrap(logger);
-}
 
 export class PostgresExporter implements Exporter {
   private readonly helper: ExporterHelper;
@@ -87,8 +61,8 @@ export class PostgresExporter implements Exporter {
       const unit = ITEM_NAME[s];
       this.dropped[s] = settings.meter.createCounter(`otel_pipeline_exporter_send_failed_${unit}`, { description: `Items (${unit}) the exporter gave up on, by reason.` });
     }
-    const helperSettings = { ...settings, logger: oncePerServerError(settings.logger) };
-    this.helper = new ExporterHelper(config, helperSettings, (batch, abort) => this.send(batch, abort), this.ids.codec());
+    // One bad client can make the server refuse thousands of batches alike: say each SQLSTATE once.
+    this.helper = new ExporterHelper(config, settings, (batch, abort) => this.send(batch, abort), this.ids.codec(), { warnOncePerDropReason: true });
   }
 
   async start(): Promise<void> {
