@@ -188,13 +188,19 @@ class Helper {
   }
 }
 
-/** CPU seconds (user + system) and RSS bytes of a process, from /proc. */
+/**
+ * CPU seconds (user + system) and RSS bytes of a process, from /proc; also
+ * the anonymous part of the RSS (heap, stacks, buffers: the process's own
+ * memory) apart from the file-backed part (mostly the node binary's pages,
+ * which any Node process has).
+ */
 function processStats(pid) {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const cpu = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-  return { cpuSeconds: cpu, rssBytes: rssKb * 1024 };
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) * 1024;
+  return { cpuSeconds: cpu, rssBytes: kb('VmRSS'), rssAnonBytes: kb('RssAnon') };
 }
 
 /**
@@ -214,6 +220,7 @@ class ResourceMonitor {
     this.last = this.first;
     this.cpuSamples = [];
     this.rssSamples = [s.rssBytes];
+    this.anonSamples = [s.rssAnonBytes];
     this.timer = setInterval(() => this.sample(), 1000);
   }
 
@@ -227,6 +234,7 @@ class ResourceMonitor {
     const t = performance.now();
     this.cpuSamples.push(((s.cpuSeconds - this.last.cpu) / ((t - this.last.t) / 1000)) * 100);
     this.rssSamples.push(s.rssBytes);
+    this.anonSamples.push(s.rssAnonBytes);
     this.last = { t, cpu: s.cpuSeconds };
   }
 
@@ -247,6 +255,7 @@ class ResourceMonitor {
       cpuSinceStart: (cpuTotal / ((Date.now() - this.startedAt) / 1000)) * 100,
       rssAvgMiB: this.rssSamples.reduce((a, b) => a + b, 0) / this.rssSamples.length / MiB,
       rssMaxMiB: Math.max(...this.rssSamples) / MiB,
+      rssAnonAvgMiB: this.anonSamples.reduce((a, b) => a + b, 0) / this.anonSamples.length / MiB,
       samples: this.cpuSamples.length,
     };
   }

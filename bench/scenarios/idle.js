@@ -46,6 +46,7 @@ async function run({ durationS, quick = false } = {}) {
         figure('CPU max (1 s samples)', round(res.cpuMax, 1), '%'),
         figure('RSS avg', round(res.rssAvgMiB), 'MiB', { target: '<= 60 MiB', ok: res.rssAvgMiB <= 60 }),
         figure('RSS max', round(res.rssMaxMiB), 'MiB', { target: '<= 60 MiB', ok: res.rssMaxMiB <= 60 }),
+        figure('RSS avg, anonymous part (rest: node binary)', round(res.rssAnonAvgMiB), 'MiB'),
         figure('V8 heap used (self-telemetry)', round(heapMiB), 'MiB'),
         figure('seconds measured', res.seconds, 's'),
       ],

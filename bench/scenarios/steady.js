@@ -94,6 +94,7 @@ service:
           figure('CPU since start (testbed formula)', round(res.cpuSinceStart), '%'),
           figure('RSS avg', round(res.rssAvgMiB), 'MiB', spec.rssTarget ? { target: `<= ${spec.rssTarget} MiB`, ok: res.rssAvgMiB <= spec.rssTarget, go: `${spec.go.rss} MiB` } : { go: `${spec.go.rss} MiB` }),
           figure('RSS max', round(res.rssMaxMiB), 'MiB', spec.rssTarget ? { target: `<= ${spec.rssTarget} MiB`, ok: res.rssMaxMiB <= spec.rssTarget } : {}),
+          figure('RSS avg, anonymous part (rest: node binary)', round(res.rssAnonAvgMiB), 'MiB'),
           figure('V8 heap used at the end (self-telemetry)', round(heapMiB), 'MiB'),
           figure('request latency p50', round(percentile(lat, 50), 1), 'ms'),
           figure('request latency p99', round(percentile(lat, 99), 1), 'ms'),
