@@ -27,15 +27,9 @@ function track(child) {
   return child;
 }
 
+/** A free loopback port, chosen as the tests choose theirs (below the kernel's ephemeral range). */
 function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+  return require(path.join(ROOT, 'dist', 'src', 'testing', 'ports')).freePort();
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:port now. */
