@@ -8,10 +8,9 @@
  * dropped; the rest of the batch goes on.
  */
 import type { Batch } from '../../model/batch';
-import type { LogRecord } from '../../model/logs';
 import type { Metric } from '../../model/metrics';
 import { dayOf } from './schema/partitions';
-import { logTime } from './rows';
+import { logTimeMs } from './rows';
 
 export interface DayRange {
   /** First day accepted (epoch days, UTC). */
@@ -45,23 +44,21 @@ export interface Filtered {
 /** Keeps the rows whose day is in `range`. */
 export function filterByDay(batch: Batch, range: DayRange, nowMs: number): Filtered {
   const counts = { tooOld: 0, tooNew: 0 };
-  const inRange = (ms: number): boolean => {
+  const count = (ms: number): void => {
     const day = dayOf(ms);
-    if (day < range.from) return counts.tooOld++, false;
-    if (day > range.to) return counts.tooNew++, false;
-    return true;
+    if (day < range.from) counts.tooOld++;
+    else if (day > range.to) counts.tooNew++;
   };
-  const logOk = (lr: LogRecord) => inRange(logTime(lr, nowMs).ms);
   // First pass: count only; most batches are entirely in range and stay as they are.
   switch (batch.signal) {
     case 'metrics':
-      for (const rm of batch.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) if (m.data.type !== 'empty') for (const p of m.data.dataPoints) inRange(p.timeMs);
+      for (const rm of batch.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) if (m.data.type !== 'empty') for (const p of m.data.dataPoints) count(p.timeMs);
       break;
     case 'logs':
-      for (const rl of batch.resourceLogs) for (const sl of rl.scopeLogs) for (const lr of sl.logRecords) logOk(lr);
+      for (const rl of batch.resourceLogs) for (const sl of rl.scopeLogs) for (const lr of sl.logRecords) count(logTimeMs(lr, nowMs));
       break;
     case 'traces':
-      for (const rs of batch.resourceSpans) for (const ss of rs.scopeSpans) for (const sp of ss.spans) inRange(sp.startTimeMs);
+      for (const rs of batch.resourceSpans) for (const ss of rs.scopeSpans) for (const sp of ss.spans) count(sp.startTimeMs);
       break;
   }
   const { tooOld, tooNew } = counts;
@@ -77,14 +74,14 @@ export function filterByDay(batch: Batch, range: DayRange, nowMs: number): Filte
         signal: 'metrics',
         resourceMetrics: batch.resourceMetrics.map((rm) => ({
           ...rm,
-          scopeMetrics: rm.scopeMetrics.map((sm) => ({ ...sm, metrics: sm.metrics.map(keepPoints(keep)) })),
+          scopeMetrics: rm.scopeMetrics.map((sm) => ({ ...sm, metrics: sm.metrics.map((m) => keepPoints(m, keep)) })),
         })),
       };
       break;
     case 'logs':
       copy = {
         signal: 'logs',
-        resourceLogs: batch.resourceLogs.map((rl) => ({ ...rl, scopeLogs: rl.scopeLogs.map((sl) => ({ ...sl, logRecords: sl.logRecords.filter((lr) => keep(logTime(lr, nowMs).ms)) })) })),
+        resourceLogs: batch.resourceLogs.map((rl) => ({ ...rl, scopeLogs: rl.scopeLogs.map((sl) => ({ ...sl, logRecords: sl.logRecords.filter((lr) => keep(logTimeMs(lr, nowMs))) })) })),
       };
       break;
     case 'traces':
@@ -98,22 +95,10 @@ export function filterByDay(batch: Batch, range: DayRange, nowMs: number): Filte
   return { batch: copy, tooOld, tooNew };
 }
 
-function keepPoints(keep: (ms: number) => boolean): (m: Metric) => Metric {
-  return (m) => {
-    const d = m.data;
-    switch (d.type) {
-      case 'empty':
-        return m;
-      case 'gauge':
-        return { ...m, data: { ...d, dataPoints: d.dataPoints.filter((p) => keep(p.timeMs)) } };
-      case 'sum':
-        return { ...m, data: { ...d, dataPoints: d.dataPoints.filter((p) => keep(p.timeMs)) } };
-      case 'histogram':
-        return { ...m, data: { ...d, dataPoints: d.dataPoints.filter((p) => keep(p.timeMs)) } };
-      case 'exponentialHistogram':
-        return { ...m, data: { ...d, dataPoints: d.dataPoints.filter((p) => keep(p.timeMs)) } };
-      case 'summary':
-        return { ...m, data: { ...d, dataPoints: d.dataPoints.filter((p) => keep(p.timeMs)) } };
-    }
-  };
+/** The metric with only the points `keep` accepts (every point type has `timeMs`). */
+function keepPoints(m: Metric, keep: (ms: number) => boolean): Metric {
+  const d = m.data;
+  if (d.type === 'empty') return m;
+  const points = (d.dataPoints as ReadonlyArray<{ timeMs: number }>).filter((p) => keep(p.timeMs));
+  return { ...m, data: { ...d, dataPoints: points } } as Metric;
 }

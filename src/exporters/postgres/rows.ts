@@ -52,6 +52,13 @@ class CopyOut {
 }
 
 /** The time a log record is filed under: its time, else its observed time, else `nowMs`. */
+/** The milliseconds of {@link logTime}, without making an object (for per-record checks). */
+export function logTimeMs(lr: LogRecord, nowMs: number): number {
+  if (lr.timeMs !== 0 || lr.timeNs !== 0) return lr.timeMs;
+  if (lr.observedTimeMs !== 0 || lr.observedTimeNs !== 0) return lr.observedTimeMs;
+  return nowMs;
+}
+
 export function logTime(lr: LogRecord, nowMs: number): { ms: number; ns: number } {
   if (lr.timeMs !== 0 || lr.timeNs !== 0) return { ms: lr.timeMs, ns: lr.timeNs };
   if (lr.observedTimeMs !== 0 || lr.observedTimeNs !== 0) return { ms: lr.observedTimeMs, ns: lr.observedTimeNs };
