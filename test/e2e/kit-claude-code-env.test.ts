@@ -12,7 +12,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { COUNTERS } from '../clients/claude-code-client';
 import { Daemon, freePort, runCli, waitFor } from './harness';
-import { bash, KIT_CLIENT, selfMetric } from './kit-support';
+import { bash, KIT_CLIENT } from './kit-support';
+import { selfMetric } from './exposition';
 import { get } from './otlp-http';
 
 /** What one client round adds to a counter, summed over its attribute sets. */

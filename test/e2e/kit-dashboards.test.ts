@@ -21,7 +21,8 @@ import { parse as parseYaml } from 'yaml';
 import { PostgresServer } from '../support/postgres';
 import { PrometheusServer } from '../support/prometheus';
 import { Daemon, freePort, ROOT, runCli, waitFor } from './harness';
-import { bash, sampleNames, samples, selfMetric } from './kit-support';
+import { bash } from './kit-support';
+import { sampleNames, samples, selfMetric } from './exposition';
 import { counterAdds, SESSIONS } from './kit-traffic';
 import { get, post } from './otlp-http';
 

@@ -13,7 +13,7 @@ import { encodeLogsRequest, encodeTracesRequest } from '../../src/otlp/proto';
 import { sampleLogs, sampleTraces } from '../../src/otlp/proto/fixtures';
 import { FaultServer } from '../support/fault-server';
 import { Daemon, freePort, waitFor } from './harness';
-import { selfMetric } from './kit-support';
+import { selfMetric } from './exposition';
 import { get, post } from './otlp-http';
 
 const PROTO = { 'content-type': 'application/x-protobuf' };

@@ -14,7 +14,7 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { Daemon, freePort, ROOT, runCli, waitFor } from './harness';
-import { samples, selfMetric } from './kit-support';
+import { samples, selfMetric } from './exposition';
 import { get } from './otlp-http';
 
 const CONFIG = path.join(ROOT, 'config');

@@ -3,11 +3,12 @@
  * config, the Claude Code-style SDK client, OTLP/JSON requests with known
  * content, and reading the daemon's own metrics.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { PostgresServer } from '../support/postgres';
+import { parseLabels, selfMetric as sumSamples } from './exposition';
 import { get } from './otlp-http';
+import { runProcess } from './harness';
 
 export const CLIENT = path.join(__dirname, '..', 'clients', 'claude-code-client.js');
 
@@ -40,25 +41,14 @@ service:
 }
 
 /** Runs the Claude Code-style client to completion; rejects if it reports a failed export. */
-export function runClient(env: NodeJS.ProcessEnv, repeat: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLIENT, String(repeat)], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`client exited ${code}: ${stderr}`))));
-  });
+export async function runClient(env: NodeJS.ProcessEnv, repeat: number): Promise<void> {
+  const r = await runProcess(process.execPath, [CLIENT, String(repeat)], { ...process.env, ...env });
+  if (r.code !== 0) throw new Error(`client exited ${r.code}: ${r.stderr}`);
 }
 
-/** Sum of a self-telemetry counter's samples (with or without _total) whose labels contain every fragment. */
+/** Sum of a self-telemetry counter's samples (with or without _total) whose labels include every `key="value"` fragment. */
 export async function selfMetric(port: number, name: string, ...fragments: string[]): Promise<number> {
-  const text = (await get(port, '/metrics')).body;
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (!m || (m[1] !== name && m[1] !== `${name}_total`)) continue;
-    if (fragments.every((f) => (m[2] ?? '').includes(f))) sum += Number(m[3]);
-  }
-  return sum;
+  return sumSamples((await get(port, '/metrics')).body, name, parseLabels(fragments.join(',')));
 }
 
 export type JsonValue = { stringValue: string } | { intValue: string } | { doubleValue: number } | { boolValue: boolean };
