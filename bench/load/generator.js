@@ -14,7 +14,8 @@
  *   {id, cmd: 'run', rate (requests/s), durationMs}: sends for durationMs
  *   (or until {cmd: 'stop'}), then, once every request sent has been
  *   answered, replies {id, stats}.
- * Options come once, in argv[2] as JSON: {protocol: 'grpc'|'http', port, kind, maxInFlight}.
+ * Options come once, in argv[2] as JSON: {protocol: 'grpc'|'http', port, kind,
+ * maxInFlight, gzip (gRPC only: gzip-compress each message)}.
  */
 const http = require('node:http');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
@@ -40,6 +41,7 @@ function makeSender() {
   if (opts.protocol === 'grpc') {
     const client = new grpc.Client(`127.0.0.1:${opts.port}`, grpc.credentials.createInsecure(), {
       'grpc.max_send_message_length': 64 * 1024 * 1024,
+      ...(opts.gzip ? { 'grpc.default_compression_algorithm': 2 } : {}),
     });
     const method = GRPC_METHOD[kind.signal];
     const md = new grpc.Metadata();

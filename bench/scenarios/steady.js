@@ -35,9 +35,10 @@ function steadyScenario(spec) {
     try {
       const inPort = await freePort();
       const telemetry = await freePort();
+      // The testbed writes `compression: none` into the exporter it points at its sink.
       const exporter = spec.exporter === 'otlp'
-        ? `otlp:\n    endpoint: 127.0.0.1:${sink.info.grpcPort}\n    tls: { insecure: true }`
-        : `otlp_http:\n    endpoint: http://127.0.0.1:${sink.info.httpPort}`;
+        ? `otlp:\n    endpoint: 127.0.0.1:${sink.info.grpcPort}\n    tls: { insecure: true }\n    compression: none`
+        : `otlp_http:\n    endpoint: http://127.0.0.1:${sink.info.httpPort}\n    compression: none`;
       const yaml = `receivers:
   otlp:
     protocols:
@@ -52,7 +53,9 @@ service:
     ${spec.signal}: { receivers: [otlp], processors: [batch], exporters: [${spec.exporter}] }
 `;
       daemon = await startDaemon(yaml, { name: spec.name });
-      gen = await Helper.fork(GENERATOR, [JSON.stringify({ protocol: spec.protocolIn, port: inPort, kind: spec.kind })], 'load generator');
+      // As the testbed's senders (the Go OTLP exporters with their defaults):
+      // gzip over gRPC, uncompressed over HTTP.
+      gen = await Helper.fork(GENERATOR, [JSON.stringify({ protocol: spec.protocolIn, port: inPort, kind: spec.kind, gzip: spec.protocolIn === 'grpc' })], 'load generator');
       const perRequest = gen.info.itemsPerRequest;
       const rate = spec.itemsPerSecond / perRequest;
 
