@@ -3,6 +3,7 @@
  * Claude Code's events arrive as log records.
  */
 import type { AnyValue, Attributes, InstrumentationScope, Resource } from './common';
+import { wireOf } from './wire';
 
 export interface LogRecord {
   timeMs: number;
@@ -38,6 +39,10 @@ export interface ResourceLogs {
 
 export function countLogRecords(rls: readonly ResourceLogs[]): number {
   let n = 0;
-  for (const rl of rls) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
+  for (const rl of rls) {
+    const wire = wireOf(rl);
+    if (wire) n += wire.items;
+    else for (const sl of rl.scopeLogs) n += sl.logRecords.length;
+  }
   return n;
 }

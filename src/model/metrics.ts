@@ -4,6 +4,7 @@
  * Field numbers in comments refer to opentelemetry/proto/metrics/v1/metrics.proto.
  */
 import type { Attributes, InstrumentationScope, KeyValue, Resource } from './common';
+import { wireOf } from './wire';
 
 /** AggregationTemporality: 0 unspecified, 1 delta, 2 cumulative. */
 export const Temporality = { Unspecified: 0, Delta: 1, Cumulative: 2 } as const;
@@ -113,8 +114,12 @@ export interface ResourceMetrics {
 /** Number of data points, the unit OTLP's partial_success and our counters use. */
 export function countDataPoints(rms: readonly ResourceMetrics[]): number {
   let n = 0;
-  for (const rm of rms)
-    for (const sm of rm.scopeMetrics)
-      for (const m of sm.metrics) if (m.data.type !== 'empty') n += m.data.dataPoints.length;
+  for (const rm of rms) {
+    const wire = wireOf(rm);
+    if (wire) n += wire.items;
+    else
+      for (const sm of rm.scopeMetrics)
+        for (const m of sm.metrics) if (m.data.type !== 'empty') n += m.data.dataPoints.length;
+  }
   return n;
 }

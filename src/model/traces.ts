@@ -1,5 +1,6 @@
 /** OTLP traces (opentelemetry/proto/trace/v1/trace.proto) as plain objects. */
 import type { Attributes, InstrumentationScope, Resource } from './common';
+import { wireOf } from './wire';
 
 export interface SpanEvent {
   timeMs: number;
@@ -61,6 +62,10 @@ export interface ResourceSpans {
 
 export function countSpans(rss: readonly ResourceSpans[]): number {
   let n = 0;
-  for (const rs of rss) for (const ss of rs.scopeSpans) n += ss.spans.length;
+  for (const rs of rss) {
+    const wire = wireOf(rs);
+    if (wire) n += wire.items;
+    else for (const ss of rs.scopeSpans) n += ss.spans.length;
+  }
   return n;
 }

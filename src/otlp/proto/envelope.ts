@@ -5,10 +5,12 @@
  * stays specialised.
  */
 import { emptyResource, emptyScope, type InstrumentationScope, type Resource } from '../../model/common';
+import { wireOf, wireResource, type WireResource } from '../../model/wire';
 import { Rejections, type DecodeResult } from '../decode-result';
 import type { ResourceX, ScopeX, SignalEnvelope } from '../signals';
 import { readResource, readScope, seg, writeResource, writeScope, writeStringField } from './common';
 import { finishError, withPath, ProtoReader } from './reader';
+import { skimRequest, type SkimSchema } from './skim';
 import { SHARED_WRITER as w } from './writer';
 
 /**
@@ -62,13 +64,20 @@ export function decodeEnvelope<R extends ResourceX, S extends ScopeX, T>(
   env: SignalEnvelope<R, S, T>,
   readItem: ItemReader<T>,
 ): DecodeResult<R> {
+  return decodeResources(buf, resourceLevel(env, readItem), env.request);
+}
+
+function resourceLevel<R extends ResourceX, S extends ScopeX, T>(env: SignalEnvelope<R, S, T>, readItem: ItemReader<T>): Level<Resource, S, R> {
   const scopes: Level<InstrumentationScope, T, S> = {
     field: env.scopes[1], readHead: readScope, emptyHead: emptyScope, readChild: readItem, make: env.scope,
   };
-  const resources: Level<Resource, S, R> = {
+  return {
     field: env.resources[1], readHead: readResource, emptyHead: emptyResource,
     readChild: (r, i, rej) => readLevel(r, i, rej, scopes), make: env.resource,
   };
+}
+
+function decodeResources<S, R>(buf: Uint8Array, resources: Level<Resource, S, R>, request: string): DecodeResult<R> {
   const r = new ProtoReader(buf);
   const rej = new Rejections();
   const data: R[] = [];
@@ -79,9 +88,35 @@ export function decodeEnvelope<R extends ResourceX, S extends ScopeX, T>(
       else r.skip(tag);
     }
   } catch (e) {
-    finishError(e, env.request);
+    finishError(e, request);
   }
   return { data, rejected: rej.count, rejectMessage: rej.message };
+}
+
+/**
+ * A decoder whose resources stay in their wire form (model/wire.ts) when the
+ * skim accepts the request, and decode the ordinary way otherwise. The
+ * resources keep `buf` (no copy): the caller must not reuse it.
+ */
+export function wireDecoder<R extends ResourceX, S extends ScopeX, T>(
+  env: SignalEnvelope<R, S, T>,
+  readItem: ItemReader<T>,
+  skim: SkimSchema,
+): (buf: Uint8Array) => DecodeResult<R> {
+  const level = resourceLevel(env, readItem);
+  const keys = ['resource', env.scopes[0], 'schemaUrl'];
+  const decode = (w: WireResource) => {
+    const r = new ProtoReader(w.buf);
+    r.pos = w.at;
+    return readLevel(r, 0, new Rejections(), level) as unknown as Record<string, unknown>;
+  };
+  return (buf) => {
+    const spans = skimRequest(buf, skim);
+    if (spans === undefined) return decodeResources(buf, level, env.request);
+    const data: R[] = [];
+    for (let i = 0; i < spans.length; i += 3) data.push(wireResource<R>(keys, { buf, at: spans[i], end: spans[i + 1], items: spans[i + 2] }, decode));
+    return { data, rejected: 0, rejectMessage: '' };
+  };
 }
 
 /**
@@ -97,6 +132,12 @@ export function encodeEnvelope<R extends ResourceX, S extends ScopeX, T>(
   w.reset();
   for (const rx of data) {
     w.uint32(0x0a);
+    const wire = wireOf(rx);
+    if (wire) {
+      // Untouched since it came in: its length prefix and payload as they were.
+      w.raw(wire.buf, wire.at, wire.end);
+      continue;
+    }
     const r = w.begin();
     writeResource(w, rx.resource);
     for (const sx of env.scopesOf(rx)) {

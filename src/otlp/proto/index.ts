@@ -6,10 +6,10 @@
  * caller may reuse its input buffer. Encoders return a fresh Uint8Array the
  * caller owns.
  */
-export { decodeMetricsRequest } from './metrics';
+export { decodeMetricsRequest, decodeMetricsRequestWire } from './metrics';
 export { encodeMetricsRequest } from './metrics-encode';
-export { decodeLogsRequest, encodeLogsRequest } from './logs';
-export { decodeTracesRequest } from './traces';
+export { decodeLogsRequest, decodeLogsRequestWire, encodeLogsRequest } from './logs';
+export { decodeTracesRequest, decodeTracesRequestWire } from './traces';
 export { encodeTracesRequest } from './traces-encode';
 export { decodeExportResponse, encodeExportResponse } from './response';
 export { sniffProtoSignal } from './sniff';

@@ -10,7 +10,8 @@ import {
   readAnyValue, readKeyValue, seg,
   writeAnyValue, writeBytesField, writeFixed32Field, writeInt32Field, writeKeyValues, writeStringField, writeUint32Field,
 } from './common';
-import { decodeEnvelope, encodeEnvelope } from './envelope';
+import { decodeEnvelope, encodeEnvelope, wireDecoder } from './envelope';
+import { SKIM_LOGS } from './skim';
 import { withPath, type ProtoReader } from './reader';
 import { SHARED_WRITER as w } from './writer';
 
@@ -34,6 +35,12 @@ function readValidLogRecord(r: ProtoReader, i: number, rej: Rejections): LogReco
 export function decodeLogsRequest(buf: Uint8Array): DecodeResult<ResourceLogs> {
   return decodeEnvelope(buf, LOGS_ENVELOPE, readValidLogRecord);
 }
+
+/**
+ * The same, except that resources stay in their wire form (model/wire.ts)
+ * when the request can be forwarded as it is; they keep `buf`.
+ */
+export const decodeLogsRequestWire = wireDecoder(LOGS_ENVELOPE, readValidLogRecord, SKIM_LOGS);
 
 /** Encodes an ExportLogsServiceRequest (canonical proto3). Returns a fresh copy the caller owns. */
 export function encodeLogsRequest(data: readonly ResourceLogs[]): Uint8Array {

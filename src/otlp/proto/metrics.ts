@@ -17,9 +17,10 @@ import type {
 import type { DecodeResult, Rejections } from '../decode-result';
 import { METRICS_ENVELOPE } from '../signals';
 import { readKeyValue, seg } from './common';
-import { decodeEnvelope } from './envelope';
+import { decodeEnvelope, wireDecoder } from './envelope';
 import { readExpHistogramPoint, readHistogramPoint } from './metrics-histograms';
 import { readNumberPoint, readSummaryPoint } from './metrics-points';
+import { SKIM_METRICS } from './skim';
 import { withPath, type ProtoReader } from './reader';
 
 /** A metric, left out when it has no name: its points count as rejected, since points are what OTLP counts. */
@@ -39,6 +40,12 @@ function readNamedMetric(r: ProtoReader, i: number, rej: Rejections): Metric | u
 export function decodeMetricsRequest(buf: Uint8Array): DecodeResult<ResourceMetrics> {
   return decodeEnvelope(buf, METRICS_ENVELOPE, readNamedMetric);
 }
+
+/**
+ * The same, except that resources stay in their wire form (model/wire.ts)
+ * when the request can be forwarded as it is; they keep `buf`.
+ */
+export const decodeMetricsRequestWire = wireDecoder(METRICS_ENVELOPE, readNamedMetric, SKIM_METRICS);
 
 function readMetric(r: ProtoReader, i: number, rej: Rejections): Metric {
   const end = r.lenEnd();

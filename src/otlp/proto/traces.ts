@@ -7,7 +7,8 @@ import type { ResourceSpans, Span, SpanEvent, SpanLink, SpanStatus } from '../..
 import type { DecodeResult, Rejections } from '../decode-result';
 import { TRACES_ENVELOPE } from '../signals';
 import { readKeyValue, seg } from './common';
-import { decodeEnvelope } from './envelope';
+import { decodeEnvelope, wireDecoder } from './envelope';
+import { SKIM_TRACES } from './skim';
 import { withPath, type ProtoReader } from './reader';
 
 const NO_BYTES: Uint8Array = new Uint8Array(0);
@@ -31,6 +32,12 @@ function readValidSpan(r: ProtoReader, i: number, rej: Rejections): Span | undef
 export function decodeTracesRequest(buf: Uint8Array): DecodeResult<ResourceSpans> {
   return decodeEnvelope(buf, TRACES_ENVELOPE, readValidSpan);
 }
+
+/**
+ * The same, except that resources stay in their wire form (model/wire.ts)
+ * when the request can be forwarded as it is; they keep `buf`.
+ */
+export const decodeTracesRequestWire = wireDecoder(TRACES_ENVELOPE, readValidSpan, SKIM_TRACES);
 
 function readSpan(r: ProtoReader, i: number, rej: Rejections): Span {
   const end = r.lenEnd();

@@ -214,6 +214,14 @@ export class ProtoWriter {
     this.pos += n;
   }
 
+  /** Bytes [start, end) of `src` as they are (already encoded). */
+  raw(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(n);
+    this.buf.set(src.subarray(start, end), this.pos);
+    this.pos += n;
+  }
+
   /** Packed doubles, without tag. */
   packedDoubles(values: readonly number[]): void {
     const n = values.length;
