@@ -17,6 +17,12 @@ export type ComponentKind = 'receiver' | 'processor' | 'exporter' | 'extension';
  */
 export interface Consumer {
   consume(batch: Batch): Promise<void>;
+  /**
+   * Set by the graph on the consumers it hands receivers: nothing downstream
+   * looks inside the data, so a receiver may pass resources on in their wire
+   * form (model/wire.ts) instead of decoding them.
+   */
+  readonly takesWire?: boolean;
 }
 
 export interface Lifecycle {
@@ -91,6 +97,8 @@ export interface ProcessorFactory<C = any> extends FactoryBase {
   readonly stability: Partial<Record<Signal, Stability>>;
   /** Whether `consume` changes the batch it is given; fan-out copies for those. */
   readonly mutatesData: boolean;
+  /** Whether it hands batches on without looking inside the resources (counting items is fine). */
+  readonly passesWire?: boolean;
   create(config: C, settings: ProcessorSettings, next: Consumer): Processor;
 }
 
@@ -104,6 +112,11 @@ export interface ExporterFactory<C = any> extends FactoryBase {
    * and the service does not count for it.
    */
   readonly reportsDelivery?: boolean;
+  /**
+   * Whether, with this config, it only counts and encodes resources to OTLP
+   * protobuf, so resources still in their wire form are copied out as they came.
+   */
+  takesWire?(config: C): boolean;
   create(config: C, settings: ComponentSettings): Exporter;
 }
 

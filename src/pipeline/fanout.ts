@@ -10,6 +10,8 @@ export interface FanoutTarget {
   consumer: Consumer;
   /** Whether this consumer (or anything after it) changes the batch. */
   mutates: boolean;
+  /** Whether it and everything after it take resources in their wire form (Consumer.takesWire). */
+  wire?: boolean;
 }
 
 export function fanout(targets: readonly FanoutTarget[]): Consumer {

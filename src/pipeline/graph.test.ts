@@ -143,3 +143,47 @@ test('a component that fails to start stops everything that started and names it
     assert.ok(g.events.includes(e.replace('start ', 'stop ')), `${e} was stopped again`);
   }
 });
+
+test('a receiver may keep data in wire form only when every path from it passes data through to exporters that take it', () => {
+  const pass: ProcessorFactory = {
+    kind: 'processor', type: 'pass', description: '', stability: ALL, mutatesData: false, passesWire: true, schema: free,
+    create: (_c, s, next) => ({ start: async () => {}, shutdown: async () => {}, consume: (b) => next.consume(b) }),
+  };
+  const look: ProcessorFactory = { ...pass, type: 'look', passesWire: undefined };
+  const sink = (type: string, takesWire?: (c: { wire?: boolean }) => boolean): ExporterFactory => ({
+    kind: 'exporter', type, description: '', stability: ALL, mutatesData: false, takesWire,
+    schema: { type: 'object', properties: { wire: { type: 'boolean' } }, additionalProperties: false },
+    create: () => ({ start: async () => {}, shutdown: async () => {}, consume: async () => {} }),
+  });
+  const nexts = new Map<string, Partial<Record<Signal, Consumer>>>();
+  const recv: ReceiverFactory = {
+    kind: 'receiver', type: 'rec', description: '', stability: ALL, schema: free,
+    create: (_c, s, next) => (nexts.set(s.id, next), { start: async () => {}, shutdown: async () => {} }),
+  };
+  const registry = new Registry([recv, pass, look, sink('wire', (c) => c.wire !== false), sink('plain')]);
+  const yaml = `
+receivers: { rec/through: , rec/looked: , rec/mixed: , rec/off: , rec/split: }
+processors: { pass: , look: }
+exporters: { wire: , wire/off: { wire: false }, plain: }
+service:
+  pipelines:
+    logs/a: { receivers: [rec/through, rec/split], processors: [pass], exporters: [wire] }
+    logs/b: { receivers: [rec/looked], processors: [pass, look], exporters: [wire] }
+    logs/c: { receivers: [rec/mixed], exporters: [wire, plain] }
+    logs/d: { receivers: [rec/off], exporters: [wire/off] }
+    metrics: { receivers: [rec/through], exporters: [plain] }
+    traces: { receivers: [rec/split], processors: [look], exporters: [wire] }
+    traces/2: { receivers: [rec/split], exporters: [wire] }
+`;
+  const loaded = loadConfig([{ name: 'wire.yaml', text: yaml }], registry, {});
+  assert.deepEqual(loaded.problems, []);
+  new Graph(loaded.config!, { logger: silentLogger, meter: createNoopMeter(), host: { isReady: () => true } });
+  const wire = (rid: string, s: Signal) => nexts.get(rid)![s]!.takesWire === true;
+  assert.equal(wire('rec/through', 'logs'), true, 'pass-through processor to an exporter that takes wire data');
+  assert.equal(wire('rec/through', 'metrics'), false, 'an exporter that reads the data');
+  assert.equal(wire('rec/looked', 'logs'), false, 'a processor that looks inside');
+  assert.equal(wire('rec/mixed', 'logs'), false, 'fan-out to an exporter that reads the data');
+  assert.equal(wire('rec/off', 'logs'), false, 'the exporter says no for this config');
+  assert.equal(wire('rec/split', 'logs'), true);
+  assert.equal(wire('rec/split', 'traces'), false, 'fan-in from two pipelines, one of which looks inside');
+});

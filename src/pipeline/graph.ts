@@ -39,6 +39,7 @@ export class Graph {
     }
 
     const exporterMutates = new Map<string, boolean>();
+    const exporterWire = new Map<string, boolean>();
     const receiverTargets = new Map<string, Map<Signal, FanoutTarget[]>>();
     for (const p of config.service.pipelines.values()) {
       const targets: FanoutTarget[] = p.exporters.map((id) => {
@@ -50,11 +51,13 @@ export class Graph {
           exp = factory.reportsDelivery ? created : instrumentExporter(created, c.id, deps.meter);
           this.exporters.set(id, exp);
           exporterMutates.set(id, factory.mutatesData);
+          exporterWire.set(id, factory.takesWire?.(c.config) ?? false);
         }
-        return { consumer: exp, mutates: exporterMutates.get(id)! };
+        return { consumer: exp, mutates: exporterMutates.get(id)!, wire: exporterWire.get(id)! };
       });
       let next: Consumer = fanout(targets);
       let mutates = targets.some((t) => t.mutates);
+      let wire = targets.every((t) => t.wire);
       const chain: Built<Processor>[] = [];
       for (let i = p.processors.length - 1; i >= 0; i--) {
         const c = config.processors.get(p.processors[i])!;
@@ -63,13 +66,14 @@ export class Graph {
         chain.unshift({ id: `${c.id} in pipeline ${p.id}`, kind: 'processor', instance: proc });
         next = proc;
         mutates ||= factory.mutatesData;
+        wire &&= factory.passesWire === true;
       }
       this.processors.push(chain);
       for (const rid of p.receivers) {
         let bySignal = receiverTargets.get(rid);
         if (!bySignal) receiverTargets.set(rid, (bySignal = new Map()));
         const list = bySignal.get(p.signal) ?? [];
-        list.push({ consumer: next, mutates });
+        list.push({ consumer: next, mutates, wire });
         bySignal.set(p.signal, list);
       }
     }
@@ -79,7 +83,9 @@ export class Graph {
       const next: Partial<Record<Signal, Consumer>> = {};
       for (const s of SIGNALS) {
         const targets = bySignal.get(s);
-        if (targets) next[s] = fanout(targets);
+        if (!targets) continue;
+        const consumer = fanout(targets);
+        next[s] = targets.every((t) => t.wire) ? { consume: (batch) => consumer.consume(batch), takesWire: true } : consumer;
       }
       this.receivers.set(rid, (c.factory as ReceiverFactory).create(c.config, settings(c), next));
     }

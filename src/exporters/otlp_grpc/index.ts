@@ -20,6 +20,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
   description: 'Sends metrics, logs and traces over OTLP/gRPC, with a sending queue and retries.',
   stability: { metrics: 'alpha', logs: 'alpha', traces: 'alpha' },
   mutatesData: false,
+  takesWire: () => true,
   reportsDelivery: true,
   schema: object({
     endpoint: {

@@ -33,6 +33,7 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpConfig> = {
   description: 'Sends metrics, logs and traces over OTLP/HTTP (protobuf or JSON), with a sending queue and retries.',
   stability: { metrics: 'alpha', logs: 'alpha', traces: 'alpha' },
   mutatesData: false,
+  takesWire: (config) => config.encoding !== 'json',
   reportsDelivery: true,
   schema: object({
     endpoint: {

@@ -67,7 +67,7 @@ export class ProtoReader {
   /** The last timestamp read by `time()`, split as in nanos.ts. */
   ms = 0;
   ns = 0;
-  private readonly view: DataView;
+  readonly view: DataView;
   private readonly text: TextBuffer;
 
   constructor(input: Uint8Array) {

@@ -30,8 +30,8 @@ const enum F {
   Item,
   /** An AnyValue: refused beyond MAX_DEPTH, like the decoder. */
   Any,
-  /** ArrayValue / KeyValueList: its values one level deeper. */
-  Deeper,
+  /** A KeyValue. */
+  Kv,
   /** Bytes that must be empty or 16 bytes (or 8: IdOpt8). */
   IdOpt16,
   IdOpt8,
@@ -84,18 +84,11 @@ function schema(fields: Record<number, F | [F, Schema]>, check = Check.None): Sc
   return { kinds, subs, check };
 }
 
-// common.proto / resource.proto. AnyValue and KeyValue refer to each other,
-// so their tables are filled in after both exist.
-const ANY_VALUE = schema({});
-const KEY_VALUE = schema({ 0x0a: F.Str, 0x12: [F.Any, ANY_VALUE] });
-const ARRAY_VALUE = schema({ 0x0a: [F.Any, ANY_VALUE] });
-const KV_LIST = schema({ 0x0a: [F.Msg, KEY_VALUE] });
-ANY_VALUE.kinds[0x0a] = F.Str;
-ANY_VALUE.kinds[0x2a] = F.Deeper;
-ANY_VALUE.subs[0x2a] = ARRAY_VALUE;
-ANY_VALUE.kinds[0x32] = F.Deeper;
-ANY_VALUE.subs[0x32] = KV_LIST;
-const KV: [F, Schema] = [F.Msg, KEY_VALUE];
+// common.proto / resource.proto. AnyValue and KeyValue are walked by
+// functions of their own (below); ArrayValue and KeyValueList hold them.
+const ARRAY_VALUE = schema({ 0x0a: F.Any });
+const KV_LIST = schema({ 0x0a: F.Kv });
+const KV = F.Kv;
 const RESOURCE = schema({ 0x0a: KV, 0x1a: [F.Msg, schema({ 0x0a: F.Str, 0x12: F.Str, 0x1a: F.Str, 0x22: F.Str })] });
 const SCOPE = schema({ 0x0a: F.Str, 0x12: F.Str, 0x1a: KV });
 
@@ -106,7 +99,7 @@ function envelope(child: Schema, counted: boolean): Schema {
 }
 
 // logs.proto
-const LOG_RECORD = schema({ 0x1a: F.Str, 0x2a: [F.Any, ANY_VALUE], 0x32: KV, 0x4a: F.IdOpt16, 0x52: F.IdOpt8, 0x62: F.Str });
+const LOG_RECORD = schema({ 0x1a: F.Str, 0x2a: F.Any, 0x32: KV, 0x4a: F.IdOpt16, 0x52: F.IdOpt8, 0x62: F.Str });
 
 // trace.proto
 const SPAN = schema(
@@ -146,11 +139,44 @@ const GIVE_UP = new Error('skim: decode instead');
 /** Items counted so far in the resource being walked. */
 let items = 0;
 
-/** Whether bytes [start, end) are valid UTF-8; ASCII is checked here, the rest natively. */
-function utf8Ok(buf: Uint8Array, start: number, end: number): boolean {
+/** Whether bytes [start, end) of the reader's input are valid UTF-8; ASCII is checked here (four bytes at a time), the rest natively. */
+function utf8Ok(r: ProtoReader, start: number, end: number): boolean {
+  const view = r.view;
   let high = 0;
-  for (let i = start; i < end; i++) high |= buf[i];
-  return high < 0x80 || isUtf8(buf.subarray(start, end));
+  let i = start;
+  for (; i + 4 <= end; i += 4) high |= view.getInt32(i);
+  for (; i < end; i++) high |= r.buf[i];
+  return (high & 0x80808080) === 0 || isUtf8(r.buf.subarray(start, end));
+}
+
+/** A string field whose length prefix the reader is on. */
+function str(r: ProtoReader): void {
+  const to = r.lenEnd();
+  if (!utf8Ok(r, r.pos, to)) throw GIVE_UP;
+  r.pos = to;
+}
+
+/** A KeyValue (an attribute) at AnyValue depth `depth`: the commonest message, walked without the tables. */
+function keyValue(r: ProtoReader, end: number, depth: number): void {
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag === 0x0a) str(r);
+    else if (tag === 0x12) anyValue(r, r.lenEnd(), depth);
+    else r.skip(tag);
+  }
+  r.endMessage(end);
+}
+
+function anyValue(r: ProtoReader, end: number, depth: number): void {
+  if (depth > MAX_DEPTH) throw GIVE_UP;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag === 0x0a) str(r);
+    else if (tag === 0x2a) walk(r, r.lenEnd(), ARRAY_VALUE, depth + 1);
+    else if (tag === 0x32) walk(r, r.lenEnd(), KV_LIST, depth + 1);
+    else r.skip(tag);
+  }
+  r.endMessage(end);
 }
 
 function walk(r: ProtoReader, end: number, s: Schema, depth: number): void {
@@ -178,8 +204,14 @@ function walk(r: ProtoReader, end: number, s: Schema, depth: number): void {
     const len = to - from;
     switch (kind) {
       case F.Str:
-        if (!utf8Ok(r.buf, from, to)) throw GIVE_UP;
+        if (!utf8Ok(r, from, to)) throw GIVE_UP;
         r.pos = to;
+        break;
+      case F.Kv:
+        keyValue(r, to, depth);
+        break;
+      case F.Any:
+        anyValue(r, to, depth);
         break;
       case F.Item:
         items++;
@@ -188,20 +220,13 @@ function walk(r: ProtoReader, end: number, s: Schema, depth: number): void {
       case F.Msg:
         walk(r, to, s.subs[tag]!, depth);
         break;
-      case F.Any:
-        if (depth > MAX_DEPTH) throw GIVE_UP;
-        walk(r, to, s.subs[tag]!, depth);
-        break;
-      case F.Deeper:
-        walk(r, to, s.subs[tag]!, depth + 1);
-        break;
       case F.Data:
         data++;
         walk(r, to, s.subs[tag]!, depth);
         break;
       case F.Name:
         named = len > 0;
-        if (!utf8Ok(r.buf, from, to)) throw GIVE_UP;
+        if (!utf8Ok(r, from, to)) throw GIVE_UP;
         r.pos = to;
         break;
       case F.IdOpt16:

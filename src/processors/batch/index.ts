@@ -16,6 +16,7 @@ export const batchProcessorFactory: ProcessorFactory<BatchConfig> = {
   description: 'Groups data points, log records and spans into larger batches; flushes on size, on timeout and at shutdown.',
   stability: { metrics: 'beta', logs: 'beta', traces: 'beta' },
   mutatesData: false,
+  passesWire: true,
   schema: object({
     timeout: duration('200ms', 'Longest a batch waits before it is sent, however small.'),
     send_batch_size: { type: 'integer', minimum: 0, default: 8192, description: 'Items that trigger a send (0: only the timeout does).' },

@@ -25,6 +25,7 @@ export const memoryLimiterProcessorFactory: ProcessorFactory<MemoryLimiterConfig
   description: "Refuses data with a retryable error while the daemon's memory is above a soft limit; put it first in a pipeline.",
   stability: { metrics: 'beta', logs: 'beta', traces: 'beta' },
   mutatesData: false,
+  passesWire: true,
   schema: object({
     check_interval: duration('1s', 'Time between measurements of memory usage.'),
     limit_mib: { type: 'integer', minimum: 0, description: 'Hard limit in MiB of memory in use (V8 heap plus Buffers; RSS runs about 60 MiB higher). 0 or absent: use limit_percentage.' },

@@ -10,7 +10,7 @@ import type { Consumer } from '../../pipeline/component';
 import { asPipelineError } from '../../pipeline/errors';
 import type { Logger } from '../../telemetry/logger';
 import type { DecodeResult } from '../../otlp/decode-result';
-import { decodeLogsRequest, decodeMetricsRequest, decodeTracesRequest } from '../../otlp/proto';
+import { decodeLogsRequest, decodeLogsRequestWire, decodeMetricsRequest, decodeMetricsRequestWire, decodeTracesRequest, decodeTracesRequestWire } from '../../otlp/proto';
 import {
   decodeLogsRequestJson,
   decodeLogsRequestObject,
@@ -23,10 +23,15 @@ import {
 export type Transport = 'grpc' | 'http';
 type Decoded = DecodeResult<unknown>;
 
-export const decodeProto: Record<Signal, (body: Uint8Array) => Decoded> = {
+const decodeProtoEager: Record<Signal, (body: Uint8Array) => Decoded> = {
   metrics: decodeMetricsRequest,
   logs: decodeLogsRequest,
   traces: decodeTracesRequest,
+};
+const decodeProtoWire: Record<Signal, (body: Uint8Array) => Decoded> = {
+  metrics: decodeMetricsRequestWire,
+  logs: decodeLogsRequestWire,
+  traces: decodeTracesRequestWire,
 };
 export const decodeJson: Record<Signal, (body: Uint8Array | string) => Decoded> = {
   metrics: decodeMetricsRequestJson,
@@ -109,6 +114,15 @@ export class ExportCore {
     readonly counters: ReceiverCounters,
     readonly next: Partial<Record<Signal, Consumer>>,
   ) {}
+
+  /**
+   * Decodes a protobuf request body (throws OtlpDecodeError). When nothing
+   * downstream looks inside the data, resources stay in their wire form
+   * (model/wire.ts) and keep `body`, which the caller must not reuse.
+   */
+  decodeProto(signal: Signal, body: Uint8Array): Decoded {
+    return (this.next[signal]?.takesWire ? decodeProtoWire : decodeProtoEager)[signal](body);
+  }
 
   /** Marks a request in flight; call the result when its response is written. */
   begin(): () => void {

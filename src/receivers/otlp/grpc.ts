@@ -11,7 +11,7 @@ import { OtlpDecodeError, type DecodeResult } from '../../otlp/decode-result';
 import { encodeExportResponse } from '../../otlp/proto';
 import type { BearerCheck } from './auth';
 import type { GrpcConfig } from './config';
-import { decodeProto, encodeRpcStatus, type ExportCore } from './core';
+import { encodeRpcStatus, type ExportCore } from './core';
 
 export interface GrpcHandlerOptions {
   core: ExportCore;
@@ -30,7 +30,7 @@ export function createGrpcHandlers({ core, config, auth }: GrpcHandlerOptions): 
     if (!core.next[signal]) return refuse(GrpcStatus.UNIMPLEMENTED, 'no_pipeline', `receiver "${core.id}" takes no ${signal}: no ${signal} pipeline uses it`);
     let result: DecodeResult<unknown>;
     try {
-      result = decodeProto[signal](call.request);
+      result = core.decodeProto(signal, call.request);
     } catch (err) {
       if (!(err instanceof OtlpDecodeError)) core.logger.warn('OTLP decoder failed unexpectedly', { error: err });
       return refuse(GrpcStatus.INVALID_ARGUMENT, 'decode', `cannot decode the ${signal} request: ${(err as Error).message}`);

@@ -11,7 +11,7 @@ import { encodeExportResponse, sniffProtoSignal } from '../../otlp/proto';
 import { encodeExportResponseJson, parseJsonBody, sniffJsonSignal } from '../../otlp/json';
 import type { BearerCheck } from './auth';
 import type { HttpConfig } from './config';
-import { decodeJson, decodeJsonObject, decodeProto, encodeRpcStatus, encodeRpcStatusJson, type ExportCore } from './core';
+import { decodeJson, decodeJsonObject, encodeRpcStatus, encodeRpcStatusJson, type ExportCore } from './core';
 
 type Encoding = 'proto' | 'json';
 type Coding = 'identity' | 'gzip' | 'deflate';
@@ -111,10 +111,10 @@ export function createHttpHandler({ core, config, auth }: HttpHandlerOptions): H
           hinted.add(signal);
           core.logger.warn(`an OTLP client POSTs ${signal} to "/"; accepted, but configure it to use ${pathOf[signal]} (a per-signal SDK endpoint is used as given)`, { client, signal });
         }
-        result = enc === 'json' ? decodeJsonObject[signal](parsed) : decodeProto[signal](body);
+        result = enc === 'json' ? decodeJsonObject[signal](parsed) : core.decodeProto(signal, body);
       } else {
         signal = target;
-        result = enc === 'json' ? decodeJson[signal](body) : decodeProto[signal](body);
+        result = enc === 'json' ? decodeJson[signal](body) : core.decodeProto(signal, body);
       }
     } catch (err) {
       if (!(err instanceof OtlpDecodeError)) core.logger.warn('OTLP decoder failed unexpectedly', { error: err });

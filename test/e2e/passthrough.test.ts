@@ -1,0 +1,102 @@
+/**
+ * Pass-through pipelines (receiver → batch → OTLP exporters) forward the
+ * resources they received without decoding them: the bytes arrive at the
+ * vendor as they were sent, fields this daemon does not know included. A
+ * pipeline with a processor that looks inside decodes, changes and
+ * re-encodes instead. The vendor is the fault server in its recording mode.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { countItems, type Signal } from '../../src/model/batch';
+import { encodeLogsRequest, encodeMetricsRequest, encodeTracesRequest } from '../../src/otlp/proto';
+import { sampleLogs, sampleMetrics, sampleTraces } from '../../src/otlp/proto/fixtures';
+import { cat, fLen, fVarint } from '../../src/otlp/proto/fixtures-wire';
+import { ProtoReader } from '../../src/otlp/proto/reader';
+import { FaultServer, type Received } from '../support/fault-server';
+import { Daemon, freePort, waitFor } from './harness';
+import { get, post } from './otlp-http';
+
+let server: FaultServer;
+before(async () => (server = await FaultServer.start()));
+after(() => server.stop());
+
+const PROTO = { 'content-type': 'application/x-protobuf' };
+const PATHS: Record<Signal, string> = { metrics: '/v1/metrics', logs: '/v1/logs', traces: '/v1/traces' };
+
+/** The request with an unknown field (number 99) appended to its first resource. */
+function withUnknownField(body: Uint8Array): Uint8Array {
+  const r = new ProtoReader(body);
+  assert.equal(r.uint32(), 0x0a);
+  const end = r.lenEnd();
+  return cat(fLen(1, body.subarray(r.pos, end), fVarint(99, 7)), body.subarray(end));
+}
+
+const REQUESTS: Record<Signal, { body: Uint8Array; expect: unknown; items: number }> = {
+  metrics: { body: withUnknownField(encodeMetricsRequest(sampleMetrics())), expect: sampleMetrics(), items: countItems({ signal: 'metrics', resourceMetrics: sampleMetrics() }) },
+  logs: { body: withUnknownField(encodeLogsRequest(sampleLogs())), expect: sampleLogs(), items: countItems({ signal: 'logs', resourceLogs: sampleLogs() }) },
+  traces: { body: withUnknownField(encodeTracesRequest(sampleTraces())), expect: sampleTraces(), items: countItems({ signal: 'traces', resourceSpans: sampleTraces() }) },
+};
+
+function config(http: number, telemetry: number, processors: string): string {
+  return `receivers:
+  otlp:
+    protocols:
+      http: { endpoint: 127.0.0.1:${http} }
+processors:
+  batch: { timeout: 50ms }
+  attributes: { actions: [{ key: added.by, value: daemon, action: insert }] }
+exporters:
+  otlp:
+    endpoint: ${server.grpcEndpoint}
+    tls: { insecure: true }
+    compression: none
+  otlphttp:
+    endpoint: ${server.httpUrl}
+    compression: none
+service:
+  telemetry: { metrics: { address: 127.0.0.1:${telemetry} } }
+  pipelines:
+    metrics: { receivers: [otlp], processors: [${processors}], exporters: [otlp, otlphttp] }
+    logs: { receivers: [otlp], processors: [${processors}], exporters: [otlp, otlphttp] }
+    traces: { receivers: [otlp], processors: [${processors}], exporters: [otlp, otlphttp] }
+`;
+}
+
+async function sendAll(processors: string): Promise<{ got: Received[]; accepted: string }> {
+  const [http, telemetry] = [await freePort(), await freePort()];
+  const d = await Daemon.start([config(http, telemetry, processors)]);
+  try {
+    const start = server.received.length;
+    for (const [signal, req] of Object.entries(REQUESTS)) assert.equal((await post(http, PATHS[signal as Signal], Buffer.from(req.body), PROTO)).status, 200);
+    await waitFor(() => server.received.length - start >= 6, 'three signals through two exporters');
+    return { got: server.received.slice(start), accepted: (await get(telemetry, '/metrics')).body };
+  } finally {
+    await d.stop();
+  }
+}
+
+const dataOf = (r: Received) => (r.batch.signal === 'metrics' ? r.batch.resourceMetrics : r.batch.signal === 'logs' ? r.batch.resourceLogs : r.batch.resourceSpans);
+
+test('receiver → batch → otlp and otlphttp: each resource arrives byte for byte as sent, unknown fields included, and is counted', async () => {
+  const { got, accepted } = await sendAll('batch');
+  assert.equal(got.length, 6);
+  for (const r of got) {
+    assert.deepEqual(new Uint8Array(r.body), REQUESTS[r.signal].body, `${r.signal} via ${r.protocol}: forwarded unchanged`);
+    assert.deepStrictEqual(dataOf(r), REQUESTS[r.signal].expect, `${r.signal} via ${r.protocol}`);
+  }
+  const count = (name: string) => Number(new RegExp(`^otel_pipeline_receiver_accepted_${name}(?:_total)?\\{[^}]*\\} (\\S+)$`, 'm').exec(accepted)?.[1]);
+  assert.equal(count('metric_points'), REQUESTS.metrics.items);
+  assert.equal(count('log_records'), REQUESTS.logs.items);
+  assert.equal(count('spans'), REQUESTS.traces.items);
+  assert.ok(REQUESTS.metrics.items > 0 && REQUESTS.logs.items > 0 && REQUESTS.traces.items > 0);
+});
+
+test('a processor that looks inside: the data is decoded, changed and re-encoded (the unknown field is gone)', async () => {
+  const { got } = await sendAll('attributes, batch');
+  assert.equal(got.length, 6);
+  for (const r of got) {
+    assert.notDeepEqual(new Uint8Array(r.body), REQUESTS[r.signal].body);
+    assert.equal(Buffer.from(r.body).includes(Buffer.from(fVarint(99, 7))), false, `${r.signal} via ${r.protocol}: no unknown field`);
+    assert.ok(Buffer.from(r.body).includes(Buffer.from('added.by')), `${r.signal} via ${r.protocol}: the attribute was added`);
+  }
+});
