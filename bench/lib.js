@@ -77,14 +77,16 @@ async function startDaemon(yaml, { name = 'daemon' } = {}) {
     fs.writeFileSync(file, yaml);
     args.push('--config', file);
   }
-  const nodeFlags = [];
+  // BENCH_NODE_FLAGS: extra node/V8 flags for the daemon (e.g. "--trace-gc"), to try settings without
+  // editing bin/; BENCH_DAEMON_STDOUT: a file for the daemon's stdout, where V8's traces go.
+  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const profDir = process.env.BENCH_CPU_PROF;
   if (profDir) {
     fs.mkdirSync(profDir, { recursive: true });
     nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${path.resolve(profDir)}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`);
   }
   const startedAt = Date.now();
-  const child = track(spawn(process.execPath, [...nodeFlags, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] }));
+  const child = track(spawn(process.execPath, [...nodeFlags, ...args], { cwd: ROOT, stdio: ['ignore', process.env.BENCH_DAEMON_STDOUT ? fs.openSync(process.env.BENCH_DAEMON_STDOUT, 'w') : 'ignore', 'pipe'] }));
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d) => {
     stderr += d;

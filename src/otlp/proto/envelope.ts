@@ -120,6 +120,28 @@ export function wireDecoder<R extends ResourceX, S extends ScopeX, T>(
 }
 
 /**
+ * A request made only of untouched wire resources, copied once into a buffer
+ * of its exact size (no growing, no final copy); undefined if any was decoded.
+ */
+function copyWire(data: readonly object[]): Uint8Array | undefined {
+  let size = 0;
+  for (const rx of data) {
+    const wire = wireOf(rx);
+    if (!wire) return undefined;
+    size += 1 + wire.end - wire.at;
+  }
+  const out = new Uint8Array(size);
+  let p = 0;
+  for (const rx of data) {
+    const wire = wireOf(rx)!;
+    out[p++] = 0x0a;
+    out.set(wire.buf.subarray(wire.at, wire.end), p);
+    p += wire.end - wire.at;
+  }
+  return out;
+}
+
+/**
  * Encodes an Export*ServiceRequest (canonical proto3); `writeItem` writes an
  * item's fields, the envelope its tag and length. Returns a fresh copy the
  * caller owns.
@@ -129,6 +151,8 @@ export function encodeEnvelope<R extends ResourceX, S extends ScopeX, T>(
   env: SignalEnvelope<R, S, T>,
   writeItem: (item: T) => void,
 ): Uint8Array {
+  const copied = copyWire(data);
+  if (copied) return copied;
   w.reset();
   for (const rx of data) {
     w.uint32(0x0a);
