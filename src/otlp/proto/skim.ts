@@ -139,14 +139,19 @@ const GIVE_UP = new Error('skim: decode instead');
 /** Items counted so far in the resource being walked. */
 let items = 0;
 
-/** Whether bytes [start, end) of the reader's input are valid UTF-8; ASCII is checked here (four bytes at a time), the rest natively. */
-function utf8Ok(r: ProtoReader, start: number, end: number): boolean {
+/** Whether bytes [start, end) of the reader's input are ASCII, four at a time. */
+function ascii(r: ProtoReader, start: number, end: number): boolean {
   const view = r.view;
   let high = 0;
   let i = start;
   for (; i + 4 <= end; i += 4) high |= view.getInt32(i);
   for (; i < end; i++) high |= r.buf[i];
-  return (high & 0x80808080) === 0 || isUtf8(r.buf.subarray(start, end));
+  return (high & 0x80808080) === 0;
+}
+
+/** Whether bytes [start, end) of the reader's input are valid UTF-8 (ASCII checked here, the rest natively). */
+function utf8Ok(r: ProtoReader, start: number, end: number): boolean {
+  return ascii(r, start, end) || isUtf8(r.buf.subarray(start, end));
 }
 
 /** A string field whose length prefix the reader is on. */
@@ -156,8 +161,24 @@ function str(r: ProtoReader): void {
   r.pos = to;
 }
 
-/** A KeyValue (an attribute) at AnyValue depth `depth`: the commonest message, walked without the tables. */
+/**
+ * A KeyValue (an attribute) at AnyValue depth `depth`: the commonest message,
+ * walked without the tables. Most are `key` then a string `value`, short and
+ * ASCII, with one-byte tags and lengths; those are checked in one go.
+ */
 function keyValue(r: ProtoReader, end: number, depth: number): void {
+  const buf = r.buf;
+  const p = r.pos;
+  if (depth <= MAX_DEPTH && buf[p] === 0x0a && buf[p + 1] < 0x80) {
+    const keyEnd = p + 2 + buf[p + 1];
+    const v = keyEnd + 2; // the AnyValue's first byte
+    if (v < end && buf[keyEnd] === 0x12 && buf[keyEnd + 1] === end - v && buf[v] === 0x0a && buf[v + 1] === end - v - 2) {
+      if (ascii(r, p + 2, keyEnd) && ascii(r, v + 2, end)) {
+        r.pos = end;
+        return;
+      }
+    }
+  }
   while (r.pos < end) {
     const tag = r.uint32();
     if (tag === 0x0a) str(r);
