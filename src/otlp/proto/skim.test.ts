@@ -178,6 +178,22 @@ test('requests the decoder would change or reject are decoded instead of forward
   }
 });
 
+test('a length byte of 0x80 or more is a varint, not a length, in the attribute shortcut too', () => {
+  // KeyValue { key "k", value: AnyValue whose length prefix is 0x85 0x0a (1285) but whose
+  // KeyValue ends 133 bytes after it: the value runs past its message.
+  const value = [0x0a, 0x83, ...Buffer.from('a'.repeat(131))];
+  const kv = [0x0a, 1, 0x6b, 0x12, 0x85, ...value];
+  const buf = cat(fLen(1, fLen(2, fLen(2, fLen(6, kv)))));
+  let expected = '';
+  try {
+    decodeLogsRequest(buf);
+  } catch (e) {
+    expected = (e as Error).message;
+  }
+  assert.match(expected, /runs past|past the end/);
+  assert.throws(() => decodeLogsRequestWire(buf), (e: Error) => e.message === expected);
+});
+
 function fixed64Bytes(v: number): number[] {
   return fFixed64(1, v).slice(1);
 }

@@ -172,7 +172,8 @@ function keyValue(r: ProtoReader, end: number, depth: number): void {
   if (depth <= MAX_DEPTH && buf[p] === 0x0a && buf[p + 1] < 0x80) {
     const keyEnd = p + 2 + buf[p + 1];
     const v = keyEnd + 2; // the AnyValue's first byte
-    if (v < end && buf[keyEnd] === 0x12 && buf[keyEnd + 1] === end - v && buf[v] === 0x0a && buf[v + 1] === end - v - 2) {
+    // Lengths under 0x80 only: a larger one would be a multi-byte varint.
+    if (v < end && end - v < 0x80 && buf[keyEnd] === 0x12 && buf[keyEnd + 1] === end - v && buf[v] === 0x0a && buf[v + 1] === end - v - 2) {
       if (ascii(r, p + 2, keyEnd) && ascii(r, v + 2, end)) {
         r.pos = end;
         return;
