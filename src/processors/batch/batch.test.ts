@@ -6,6 +6,8 @@ import type { NumberDataPoint } from '../../model/metrics';
 import type { Consumer } from '../../pipeline/component';
 import { overloadedError } from '../../pipeline/errors';
 import { Batcher } from './batcher';
+import { wireOf } from '../../model/wire';
+import { decodeLogsRequestWire, encodeLogsRequest } from '../../otlp/proto';
 import { splitBatch } from './split';
 
 function point(v: number): NumberDataPoint {
@@ -170,4 +172,22 @@ test('batcher drain sends what is held and then passes new data straight on', as
   await b.consume(metrics(1, 1, 1));
   assert.equal(rec.batches.length, 2, 'a batch arriving while draining is sent at once');
   await b.shutdown(Date.now() + 1000);
+});
+
+test('splitBatch passes resources still in wire form on whole when they fit, and decodes only the one it must cut', () => {
+  const sizes = [3, 4, 2, 6];
+  const resources = sizes.map((n) => {
+    const rl = logs(n).resourceLogs[0];
+    for (const lr of rl.scopeLogs[0].logRecords) lr.body = str(`${n}-${(lr.body as { value: string }).value}`);
+    return rl;
+  });
+  const wire = decodeLogsRequestWire(encodeLogsRequest(resources)).data;
+  assert.ok(wire.every((r) => wireOf(r)));
+  const pieces = splitBatch({ signal: 'logs', resourceLogs: wire }, 7) as LogsBatch[];
+  assert.deepEqual(pieces.map(countItems), [7, 7, 1]);
+  // 3 + 4 fill the first piece whole; 2 fits whole; 6 is cut into 5 + 1.
+  assert.deepEqual(pieces.map((p) => p.resourceLogs.map((r) => wireOf(r) !== undefined)), [[true, true], [true, false], [false]]);
+  assert.equal(wire.filter((r) => wireOf(r)).length, 3, 'only the resource that was cut was decoded');
+  const bodies = pieces.flatMap((p) => p.resourceLogs.flatMap((r) => r.scopeLogs.flatMap((sl) => sl.logRecords.map((lr) => (lr.body as { value: string }).value))));
+  assert.deepEqual(bodies, sizes.flatMap((n) => Array.from({ length: n }, (_, i) => `${n}-r${i}`)));
 });

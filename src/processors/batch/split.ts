@@ -6,6 +6,7 @@ import type { Batch, LogsBatch, MetricsBatch, TracesBatch } from '../../model/ba
 import type { Metric, MetricData, ResourceMetrics, ScopeMetrics } from '../../model/metrics';
 import type { ResourceLogs, ScopeLogs } from '../../model/logs';
 import type { ResourceSpans, ScopeSpans } from '../../model/traces';
+import { wireOf } from '../../model/wire';
 
 /** Concatenates batches of one signal; the request context is dropped. */
 export function mergeBatches(batches: readonly Batch[]): Batch {
@@ -65,6 +66,18 @@ function splitNested<R, S, I>(resources: R[], max: number, shape: Shape<R, S, I>
   let piece: R[] = [];
   let room = max;
   for (const r of resources) {
+    const wire = wireOf(r as object);
+    if (wire && wire.items <= room) {
+      // Still encoded and fits whole: passed on as it is.
+      piece.push(r);
+      room -= wire.items;
+      if (room === 0) {
+        pieces.push(piece);
+        piece = [];
+        room = max;
+      }
+      continue;
+    }
     let scopes: S[] = [];
     let rCopy = false;
     for (const s of shape.scopes(r)) {
@@ -99,6 +112,17 @@ function splitMetrics(resources: ResourceMetrics[], max: number): ResourceMetric
   let piece: ResourceMetrics[] = [];
   let room = max;
   for (const rm of resources) {
+    const wire = wireOf(rm);
+    if (wire && wire.items <= room) {
+      piece.push(rm);
+      room -= wire.items;
+      if (room === 0) {
+        pieces.push(piece);
+        piece = [];
+        room = max;
+      }
+      continue;
+    }
     let scopes: ScopeMetrics[] = [];
     let metrics: Metric[] = [];
     let rCopy = false;
