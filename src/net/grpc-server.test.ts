@@ -6,6 +6,7 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { acquireGrpc, OTLP_GRPC_PATHS, type GrpcCall, type GrpcCallback, type GrpcExportHandler, type Lease } from './listeners';
@@ -380,12 +381,32 @@ describe('gRPC server: TLS', () => {
       const withCert = await grpcExport(lease.address, 'metrics', Buffer.from('mtls'), {}, {}, grpc.credentials.createSsl(read('ca.pem'), read('client.key'), read('client.pem')));
       assert.equal(withCert.code, grpc.status.OK, withCert.details);
       assert.deepEqual(withCert.response, Buffer.from('mtls'));
+      assert.equal(echo.calls[0].peer, '127.0.0.1');
       const without = await grpcExport(lease.address, 'metrics', Buffer.from('no cert'), {}, { 'grpc.initial_reconnect_backoff_ms': 50 }, grpc.credentials.createSsl(read('ca.pem')));
       assert.equal(without.code, grpc.status.UNAVAILABLE, 'no client certificate, no call');
       const selfSigned = await grpcExport(lease.address, 'metrics', Buffer.from('wrong ca'), {}, { 'grpc.initial_reconnect_backoff_ms': 50 }, grpc.credentials.createSsl(read('ca.pem'), read('other.key'), read('other.pem')));
       assert.equal(selfSigned.code, grpc.status.UNAVAILABLE, 'a certificate the CA did not sign');
       assert.equal(echo.calls.length, 1);
       assert.equal((await grpcExport(lease.address, 'metrics', Buffer.from('again'), {}, {}, grpc.credentials.createSsl(read('ca.pem'), read('client.key'), read('client.pem')))).code, grpc.status.OK);
+    } finally {
+      await lease.release();
+    }
+  });
+
+  it('honours min_version for gRPC too', async () => {
+    const lease = await acquireGrpc('127.0.0.1:0', { tls: { certFile: file('server.pem'), keyFile: file('server.key'), minVersion: '1.3' } }, { metrics: new EchoHandler().handler });
+    const [host, port] = [lease.address.split(':')[0], Number(lease.address.split(':')[1])];
+    const handshake = (maxVersion: tls.SecureVersion) =>
+      new Promise<string>((resolve) => {
+        const socket = tls.connect({ host, port, ca: read('ca.pem'), ALPNProtocols: ['h2'], maxVersion }, () => {
+          resolve(socket.getProtocol() ?? '');
+          socket.destroy();
+        });
+        socket.on('error', (err) => resolve(`error: ${err.message}`));
+      });
+    try {
+      assert.equal(await handshake('TLSv1.3'), 'TLSv1.3');
+      assert.match(await handshake('TLSv1.2'), /^error: .*(protocol version|alert)/i);
     } finally {
       await lease.release();
     }
