@@ -9,9 +9,10 @@
  * Like the other protocol servers it never listens: the listener registry
  * hands it accepted connections (`inject`). Per call it keeps one small state
  * object on the stream and shares its event listeners between calls; the
- * request is copied once into a buffer sized from the message prefix and
- * decompressed synchronously with the output bounded by the size limit, so a
- * compression bomb costs at most the limit.
+ * request's DATA chunks are kept as they come and joined once (not at all
+ * when one chunk holds the message), then decompressed synchronously with
+ * the output bounded by the size limit, so a compression bomb costs at most
+ * the limit.
  */
 import * as http2 from 'node:http2';
 import type * as net from 'node:net';
@@ -162,11 +163,17 @@ class UnaryCall implements GrpcCall {
   answered = false;
   private prefix: Buffer | undefined;
   private prefixGot = 0;
-  /** The message being read, sized from its prefix; set once the prefix is complete. */
+  /** The message's length from its prefix; -1 until the prefix is complete. */
+  private length = -1;
+  /**
+   * The message's bytes as they came, joined once complete. Not a buffer
+   * sized from the prefix: a client could claim the limit in five bytes and
+   * never send the rest.
+   */
+  private parts: Buffer[] = [];
+  private got = 0;
   private body: Buffer | undefined;
-  private bodyGot = 0;
   private compressed = false;
-  private complete = false;
 
   constructor(
     readonly stream: CallStream,
@@ -180,8 +187,8 @@ class UnaryCall implements GrpcCall {
   data(chunk: Buffer): void {
     let off = 0;
     while (off < chunk.length && !this.answered) {
-      if (this.complete) return this.fail(GrpcStatus.INTERNAL, 'grpc: received more than one request message for a unary call');
-      if (this.body === undefined) {
+      if (this.body !== undefined) return this.fail(GrpcStatus.INTERNAL, 'grpc: received more than one request message for a unary call');
+      if (this.length < 0) {
         let p: Buffer;
         if (this.prefixGot === 0 && chunk.length - off >= 5) {
           p = chunk.subarray(off, off + 5);
@@ -197,37 +204,33 @@ class UnaryCall implements GrpcCall {
         }
         if (p[0] > 1) return this.fail(GrpcStatus.INTERNAL, `grpc: received a message with an invalid compressed flag ${p[0]}`);
         this.compressed = p[0] === 1;
-        const length = p.readUInt32BE(1);
-        if (length > this.limit) return this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${length} vs. ${this.limit})`);
-        if (length === 0) {
-          this.body = EMPTY;
-          this.complete = true;
-        } else if (chunk.length - off >= length) {
-          // The whole message is in this chunk: no copy.
-          this.body = chunk.subarray(off, off + length);
-          off += length;
-          this.complete = true;
-        } else {
-          this.body = Buffer.allocUnsafe(length);
-        }
+        this.length = p.readUInt32BE(1);
+        if (this.length > this.limit) return this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${this.length} vs. ${this.limit})`);
+        if (this.length === 0) this.body = EMPTY;
         continue;
       }
-      const n = Math.min(this.body.length - this.bodyGot, chunk.length - off);
-      chunk.copy(this.body, this.bodyGot, off, off + n);
-      this.bodyGot += n;
+      const n = Math.min(this.length - this.got, chunk.length - off);
+      const part = chunk.subarray(off, off + n);
       off += n;
-      if (this.bodyGot === this.body.length) this.complete = true;
+      this.got += n;
+      if (this.got < this.length) this.parts.push(part);
+      else if (this.parts.length === 0) this.body = part; // all in one chunk: no copy
+      else {
+        this.parts.push(part);
+        this.body = Buffer.concat(this.parts, this.length);
+        this.parts = [];
+      }
     }
   }
 
   end(): void {
     if (this.answered) return;
-    if (!this.complete) {
-      if (this.body === undefined && this.prefixGot === 0) return this.fail(GrpcStatus.INTERNAL, 'grpc: received no request message for a unary call');
+    if (this.body === undefined) {
+      if (this.length < 0 && this.prefixGot === 0) return this.fail(GrpcStatus.INTERNAL, 'grpc: received no request message for a unary call');
       return this.fail(GrpcStatus.INTERNAL, 'grpc: the request ended inside a message (unexpected EOF)');
     }
-    const body = this.body!;
-    this.body = undefined;
+    const body = this.body;
+    this.body = EMPTY;
     if (!this.compressed) this.request = body;
     else {
       const encoding = this.headers['grpc-encoding'];
@@ -272,7 +275,7 @@ class UnaryCall implements GrpcCall {
     if (this.answered) return false;
     this.answered = true;
     if (this.timer) clearTimeout(this.timer);
-    this.body = undefined;
+    this.parts = [];
     return !this.stream.destroyed && !this.stream.closed;
   }
 }
