@@ -249,6 +249,18 @@ describe('gRPC server: malformed requests from a bare HTTP/2 client', () => {
     assert.deepEqual(ok.data, frame(message));
   });
 
+  it('opens 1 MiB stream and 4 MiB connection flow-control windows', async () => {
+    const session = http2.connect(`http://${lease.address}`);
+    session.on('error', () => {});
+    try {
+      await new Promise<void>((resolve) => session.once('remoteSettings', () => resolve()));
+      assert.equal(session.remoteSettings.initialWindowSize, 1024 * 1024);
+      await waitFor(() => session.state.remoteWindowSize === 4 * 1024 * 1024, 5000, 'the connection WINDOW_UPDATE');
+    } finally {
+      session.close();
+    }
+  });
+
   it('survives garbage instead of HTTP/2 and an HTTP/1.1 request', async () => {
     const [host, port] = [lease.address.split(':')[0], Number(lease.address.split(':')[1])];
     for (const bytes of [Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\xff\xff\xff\xff\xff\xff\xff\xff\xff'), Buffer.from('POST / HTTP/1.1\r\nHost: x\r\n\r\n')]) {
