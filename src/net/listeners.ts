@@ -32,7 +32,7 @@ import {
   type TlsServerFiles,
 } from './protocol-servers';
 
-export { OTLP_GRPC_PATHS, type GrpcExportHandler, type GrpcHandlers, type HttpHandler, type TlsServerFiles } from './protocol-servers';
+export { OTLP_GRPC_PATHS, type GrpcCall, type GrpcCallback, type GrpcError, type GrpcExportHandler, type GrpcHandlers, type HttpHandler, type TlsServerFiles } from './protocol-servers';
 
 export interface HttpListenOptions {
   tls?: TlsServerFiles;

@@ -8,20 +8,22 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
-import * as grpc from '@grpc/grpc-js';
 import { SIGNALS, type Signal } from '../model/batch';
+import { GrpcServer, type GrpcError, type GrpcUnaryHandler } from './grpc-server';
+import { GrpcStatus } from './grpc-status';
 
 export interface TlsServerFiles {
   certFile: string;
   keyFile: string;
   /** When set, clients must present a certificate signed by this CA (mTLS). */
   clientCaFile?: string;
-  /** Lowest TLS version accepted (HTTP only; gRPC needs 1.2 anyway). */
+  /** Lowest TLS version accepted. */
   minVersion?: '1.2' | '1.3';
 }
 
 export type HttpHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
-export type GrpcExportHandler = grpc.handleUnaryCall<Buffer, Buffer>;
+export type GrpcExportHandler = GrpcUnaryHandler;
+export type { GrpcCall, GrpcCallback, GrpcError } from './grpc-server';
 export type GrpcHandlers = Partial<Record<Signal, GrpcExportHandler>>;
 
 /** The gRPC method path of each signal's OTLP Export call. */
@@ -30,6 +32,9 @@ export const OTLP_GRPC_PATHS: Record<Signal, string> = {
   logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
   traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
 };
+
+/** gRPC's default `max_receive_message_length`. */
+const DEFAULT_MAX_RECV = 4 * 1024 * 1024;
 
 export interface ProtocolServer {
   inject(socket: net.Socket): void;
@@ -104,64 +109,37 @@ export class HttpProtocolServer implements ProtocolServer {
   }
 }
 
-/** A grpc-js server fed through its connection injector, with the OTLP services registered once. */
+/** The OTLP Export methods on our own gRPC server (grpc-server.ts), fed connections like the HTTP one. */
 export class GrpcProtocolServer implements ProtocolServer {
-  private readonly server: grpc.Server;
-  private readonly injector: grpc.ConnectionInjector;
-  private closed: Promise<void> | undefined;
+  private readonly server: GrpcServer;
 
   /** `handlerFor` is asked on every call, so the newest lease answers. */
   constructor(endpoint: string, handlerFor: (signal: Signal) => GrpcExportHandler | undefined, tls: TlsMaterial | undefined, maxRecv: number | undefined) {
-    const options: grpc.ServerOptions = {};
-    if (maxRecv !== undefined) options['grpc.max_receive_message_length'] = maxRecv;
-    this.server = new grpc.Server(options);
-    for (const signal of SIGNALS) {
-      const identity = (b: Buffer) => b;
-      const definition: grpc.ServiceDefinition = {
-        Export: {
-          path: OTLP_GRPC_PATHS[signal],
-          requestStream: false,
-          responseStream: false,
-          // Requests stay bytes: the handler decodes, so a bad message becomes
-          // INVALID_ARGUMENT with the decoder's words, not a grpc-js internal error.
-          requestSerialize: identity,
-          requestDeserialize: identity,
-          responseSerialize: identity,
-          responseDeserialize: identity,
-        },
-      };
-      this.server.addService(definition, {
-        Export: ((call, callback) => {
-          const handler = handlerFor(signal);
-          if (handler) return handler(call, callback);
-          callback({ code: grpc.status.UNIMPLEMENTED, details: `${endpoint} does not accept ${signal}` });
-        }) satisfies GrpcExportHandler,
-      });
-    }
-    const credentials = tls
-      ? grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined)
-      : grpc.ServerCredentials.createInsecure();
-    this.injector = this.server.createConnectionInjector(credentials);
+    const signals = new Map<string, Signal>(SIGNALS.map((s) => [OTLP_GRPC_PATHS[s], s]));
+    const route = (path: string): GrpcExportHandler | GrpcError => {
+      const signal = signals.get(path);
+      if (signal === undefined) return unknownMethod(path);
+      return handlerFor(signal) ?? { code: GrpcStatus.UNIMPLEMENTED, details: `${endpoint} does not accept ${signal}` };
+    };
+    this.server = new GrpcServer({ route, maxRecvBytes: maxRecv ?? DEFAULT_MAX_RECV, tls });
   }
 
   inject(socket: net.Socket): void {
-    this.injector.injectConnection(socket);
+    this.server.inject(socket);
   }
 
   close(deadline: number): Promise<void> {
-    this.closed ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.server.forceShutdown();
-        resolve();
-      }, Math.max(0, deadline - Date.now()));
-      // Sends GOAWAY; calls in flight finish, then each session closes.
-      this.server.tryShutdown(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    return this.closed;
+    return this.server.close(deadline);
   }
+}
+
+/** grpc-go's words for a path no service serves. */
+function unknownMethod(path: string): GrpcError {
+  const slash = path.lastIndexOf('/');
+  const service = slash > 0 ? path.slice(path.startsWith('/') ? 1 : 0, slash) : '';
+  if (!service) return { code: GrpcStatus.UNIMPLEMENTED, details: `malformed method name: ${JSON.stringify(path)}` };
+  const known = SIGNALS.some((s) => OTLP_GRPC_PATHS[s].startsWith(`/${service}/`));
+  return { code: GrpcStatus.UNIMPLEMENTED, details: known ? `unknown method ${path.slice(slash + 1)} for service ${service}` : `unknown service ${service}` };
 }
 
 export function readTls(endpoint: string, files: TlsServerFiles): TlsMaterial {

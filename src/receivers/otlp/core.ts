@@ -4,7 +4,7 @@
  * the count of requests in flight (so shutdown can wait for them).
  */
 import type { Counter, Meter } from '@opentelemetry/api';
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { GrpcStatus } from '../../net/grpc-status';
 import { countItems, ITEM_NAME, SIGNALS, type Batch, type RequestContext, type Signal } from '../../model/batch';
 import type { Consumer } from '../../pipeline/component';
 import { asPipelineError } from '../../pipeline/errors';

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { status } from '@grpc/grpc-js';
 import { decodeExportResponse, encodeLogsRequest, encodeMetricsRequest } from '../../otlp/proto';
 import { decodeLogsRequestJson, decodeMetricsRequestJson } from '../../otlp/json';
@@ -113,4 +114,15 @@ describe('OTLP/gRPC auth and downstream errors', () => {
       }
     });
   }
+});
+
+describe('OTLP/gRPC without a gRPC library', () => {
+  it('the receiver and the listener registry load no @grpc module (the daemon serves gRPC on node:http2)', () => {
+    const modules = [require.resolve('./index'), require.resolve('../../net/listeners')];
+    const script = `for (const m of ${JSON.stringify(modules)}) require(m);
+      const loaded = Object.keys(require.cache);
+      process.stdout.write(JSON.stringify({ receiver: loaded.includes(${JSON.stringify(modules[0])}), grpc: loaded.filter((k) => k.includes('@grpc')) }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+    assert.deepEqual(out, { receiver: true, grpc: [] });
+  });
 });

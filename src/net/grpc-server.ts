@@ -1,0 +1,457 @@
+/**
+ * A unary-only gRPC server on node:http2 (gRPC over HTTP/2, PROTOCOL-HTTP2.md),
+ * enough for the OTLP Export calls: POST to a fixed path, one length-prefixed
+ * request message (identity, gzip or deflate), one response message or a
+ * status. Where the protocol leaves the server a choice (which status for
+ * which malformed request), it answers as grpc-go does, so clients see the
+ * same codes as from the Go collector.
+ *
+ * Like the other protocol servers it never listens: the listener registry
+ * hands it accepted connections (`inject`). Per call it keeps one small state
+ * object on the stream and shares its event listeners between calls; the
+ * request's DATA chunks are kept as they come and joined once (not at all
+ * when one chunk holds the message), then decompressed synchronously with
+ * the output bounded by the size limit, so a compression bomb costs at most
+ * the limit.
+ */
+import * as http2 from 'node:http2';
+import type * as net from 'node:net';
+import type * as tls from 'node:tls';
+import * as zlib from 'node:zlib';
+import { GrpcStatus } from './grpc-status';
+
+export interface GrpcCall {
+  /** The request message, decompressed. */
+  readonly request: Buffer;
+  /** The request's HTTP/2 headers (lower-case names); `grpcMetadata` turns them into gRPC metadata. */
+  readonly headers: http2.IncomingHttpHeaders;
+  /** The client's address without the port (`127.0.0.1`, `::1`). */
+  readonly peer: string;
+}
+
+export interface GrpcError {
+  code: number;
+  details: string;
+  /** Sent as `grpc-status-details-bin`: a serialized `google.rpc.Status`. */
+  statusDetails?: Buffer;
+}
+
+export type GrpcCallback = (err: GrpcError | null, response?: Buffer) => void;
+export type GrpcUnaryHandler = (call: GrpcCall, callback: GrpcCallback) => void;
+
+/** Finds the handler for a method path, or the status to answer instead. */
+export type GrpcRouter = (path: string) => GrpcUnaryHandler | GrpcError;
+
+export interface GrpcServerTls {
+  cert: Buffer;
+  key: Buffer;
+  /** When set, clients must present a certificate signed by this CA (mTLS). */
+  clientCa?: Buffer;
+  minVersion?: '1.2' | '1.3';
+}
+
+export interface GrpcServerOptions {
+  route: GrpcRouter;
+  /** `grpc.max_receive_message_length`: on the wire and after decompression. */
+  maxRecvBytes: number;
+  tls?: GrpcServerTls;
+}
+
+/** The encodings a request may use; advertised in every response. */
+const ACCEPT_ENCODING = 'identity,deflate,gzip';
+/**
+ * Flow-control windows. With HTTP/2's 64 KiB default a client sending large
+ * messages waits for a WINDOW_UPDATE, i.e. for a turn of our event loop,
+ * every 32 KiB: more frames and event-loop turns per call (about a quarter
+ * of the CPU of a 90 KB call) and latency while the loop is busy. The
+ * connection window also bounds what one client can push into memory per
+ * turn, so it stays a few MiB rather than grpc-go's 16 MiB maximum.
+ */
+const STREAM_WINDOW = 1024 * 1024;
+const CONNECTION_WINDOW = 4 * 1024 * 1024;
+const kCall = Symbol('grpcCall');
+const EMPTY = Buffer.alloc(0);
+
+type CallStream = http2.ServerHttp2Stream & { [kCall]?: UnaryCall };
+
+export class GrpcServer {
+  private readonly server: http2.Http2Server | http2.Http2SecureServer;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private closed: Promise<void> | undefined;
+  private onEmpty: (() => void) | undefined;
+
+  constructor(private readonly options: GrpcServerOptions) {
+    const common: http2.ServerOptions = {
+      // Node's per-session memory cap answers ENHANCE_YOUR_CALM under bursts
+      // of large messages; the message-size limit bounds each call instead
+      // (grpc-js makes the same choice).
+      maxSessionMemory: Number.MAX_SAFE_INTEGER,
+      maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
+      settings: { initialWindowSize: STREAM_WINDOW },
+    };
+    const t = options.tls;
+    this.server = t
+      ? http2.createSecureServer({
+          ...common,
+          cert: t.cert,
+          key: t.key,
+          ca: t.clientCa,
+          requestCert: t.clientCa !== undefined,
+          rejectUnauthorized: t.clientCa !== undefined,
+          minVersion: t.minVersion === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
+        })
+      : http2.createServer(common);
+    this.server.setTimeout(0);
+    this.server.on('stream', (stream: CallStream, headers: http2.IncomingHttpHeaders) => this.onStream(stream, headers));
+    this.server.on('session', (session: http2.ServerHttp2Session) => this.onSession(session));
+    // A TLS client that did not negotiate h2 would otherwise hold its socket for 10 s.
+    this.server.on('unknownProtocol', (socket: tls.TLSSocket) => socket.destroy());
+    // Errors of an established TLS socket are the server user's to handle (nodejs/node#35824).
+    this.server.on('secureConnection', (socket: tls.TLSSocket) => socket.on('error', ignore));
+  }
+
+  inject(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      if (this.sockets.size === 0) this.onEmpty?.();
+    });
+    this.server.emit('connection', socket);
+  }
+
+  /** GOAWAY to every session; calls in flight finish, idle sessions close; at `deadline` the rest are destroyed. */
+  close(deadline: number): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      for (const session of this.sessions) closeSession(session);
+      const timer = setTimeout(() => {
+        for (const session of this.sessions) session.destroy();
+        for (const socket of this.sockets) socket.destroy();
+      }, Math.max(0, deadline - Date.now()));
+      this.onEmpty = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (this.sockets.size === 0) this.onEmpty();
+    });
+    return this.closed;
+  }
+
+  private onSession(session: http2.ServerHttp2Session): void {
+    this.sessions.add(session);
+    session.on('error', ignore);
+    try {
+      session.setLocalWindowSize(CONNECTION_WINDOW);
+    } catch {
+      // the session closed meanwhile
+    }
+    session.once('close', () => this.sessions.delete(session));
+    // A TLS handshake that completes after close() began.
+    if (this.closed) closeSession(session);
+  }
+
+  private onStream(stream: CallStream, headers: http2.IncomingHttpHeaders): void {
+    stream.on('error', ignore);
+    const early = checkHeaders(headers);
+    if (early) return void respondEarly(stream, early.httpStatus, early);
+    const route = this.options.route(headers[':path'] ?? '');
+    if (typeof route !== 'function') return void respondEarly(stream, 200, route);
+    const call = new UnaryCall(stream, headers, route, this.options.maxRecvBytes);
+    stream[kCall] = call;
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('close', onClose);
+    stream.on('wantTrailers', onWantTrailers);
+    const timeout = headers['grpc-timeout'];
+    if (timeout !== undefined) call.timer = setTimeout(onDeadline, parseTimeout(timeout as string), call);
+  }
+}
+
+/**
+ * One unary call: the request as it arrives, then the answer. The listeners
+ * below are shared by every call and find this through the stream.
+ */
+class UnaryCall implements GrpcCall {
+  request: Buffer = EMPTY;
+  readonly peer: string;
+  timer: NodeJS.Timeout | undefined;
+  /** An answer (or an early status) went out, or the stream closed: nothing more to write. */
+  answered = false;
+  private prefix: Buffer | undefined;
+  private prefixGot = 0;
+  /** The message's length from its prefix; -1 until the prefix is complete. */
+  private length = -1;
+  /**
+   * The message's bytes as they came, joined once complete. Not a buffer
+   * sized from the prefix: a client could claim the limit in five bytes and
+   * never send the rest.
+   */
+  private parts: Buffer[] = [];
+  private got = 0;
+  private body: Buffer | undefined;
+  private compressed = false;
+
+  constructor(
+    readonly stream: CallStream,
+    readonly headers: http2.IncomingHttpHeaders,
+    private readonly handler: GrpcUnaryHandler,
+    private readonly limit: number,
+  ) {
+    this.peer = stream.session?.socket?.remoteAddress ?? 'unknown';
+  }
+
+  data(chunk: Buffer): void {
+    let off = 0;
+    while (off < chunk.length && !this.answered) {
+      if (this.body !== undefined) return this.fail(GrpcStatus.INTERNAL, 'grpc: received more than one request message for a unary call');
+      if (this.length < 0) {
+        let p: Buffer;
+        if (this.prefixGot === 0 && chunk.length - off >= 5) {
+          p = chunk.subarray(off, off + 5);
+          off += 5;
+        } else {
+          this.prefix ??= Buffer.allocUnsafe(5);
+          const n = Math.min(5 - this.prefixGot, chunk.length - off);
+          chunk.copy(this.prefix, this.prefixGot, off, off + n);
+          this.prefixGot += n;
+          off += n;
+          if (this.prefixGot < 5) return;
+          p = this.prefix;
+        }
+        if (p[0] > 1) return this.fail(GrpcStatus.INTERNAL, `grpc: received a message with an invalid compressed flag ${p[0]}`);
+        this.compressed = p[0] === 1;
+        this.length = p.readUInt32BE(1);
+        if (this.length > this.limit) return this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${this.length} vs. ${this.limit})`);
+        if (this.length === 0) this.body = EMPTY;
+        continue;
+      }
+      const n = Math.min(this.length - this.got, chunk.length - off);
+      const part = chunk.subarray(off, off + n);
+      off += n;
+      this.got += n;
+      if (this.got < this.length) this.parts.push(part);
+      else if (this.parts.length === 0) this.body = part; // all in one chunk: no copy
+      else {
+        this.parts.push(part);
+        this.body = Buffer.concat(this.parts, this.length);
+        this.parts = [];
+      }
+    }
+  }
+
+  end(): void {
+    if (this.answered) return;
+    if (this.body === undefined) {
+      if (this.length < 0 && this.prefixGot === 0) return this.fail(GrpcStatus.INTERNAL, 'grpc: received no request message for a unary call');
+      return this.fail(GrpcStatus.INTERNAL, 'grpc: the request ended inside a message (unexpected EOF)');
+    }
+    const body = this.body;
+    this.body = EMPTY;
+    if (!this.compressed) this.request = body;
+    else {
+      const encoding = this.headers['grpc-encoding'];
+      if (encoding === undefined || encoding === 'identity') return this.fail(GrpcStatus.INTERNAL, 'grpc: compressed flag set with identity or empty encoding');
+      try {
+        this.request = encoding === 'gzip' ? gunzip(body, this.limit) : zlib.inflateSync(body, { maxOutputLength: this.limit });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+          return this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `grpc: received message that decompresses to a size larger than ${this.limit}`);
+        }
+        return this.fail(GrpcStatus.INTERNAL, `grpc: failed to decompress the received message: ${(err as Error).message}`);
+      }
+    }
+    try {
+      this.handler(this, (err, response) => (err ? this.fail(err.code, err.details, err.statusDetails) : this.succeed(response ?? EMPTY)));
+    } catch {
+      this.fail(GrpcStatus.INTERNAL, 'internal error');
+    }
+  }
+
+  succeed(response: Buffer): void {
+    if (!this.finish()) return;
+    const frame = Buffer.allocUnsafe(5 + response.length);
+    frame[0] = 0;
+    frame.writeUInt32BE(response.length, 1);
+    response.copy(frame, 5);
+    try {
+      this.stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING }, { waitForTrailers: true });
+      this.stream.end(frame);
+    } catch {
+      // The stream went away between the check and the write.
+    }
+  }
+
+  fail(code: number, details: string, statusDetails?: Buffer): void {
+    if (!this.finish()) return;
+    respondEarly(this.stream, 200, { code, details, statusDetails });
+  }
+
+  /** Marks the call answered; false when it already was or the client is gone. */
+  private finish(): boolean {
+    if (this.answered) return false;
+    this.answered = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.parts = [];
+    return !this.stream.destroyed && !this.stream.closed;
+  }
+}
+
+/**
+ * Sizes the output from the gzip trailer (ISIZE, the input length mod 2^32)
+ * so an honest message inflates into one buffer instead of 16 KiB chunks
+ * joined at the end (about a third less CPU at 10–90 KB). A lying trailer
+ * costs at most the limit; `maxOutputLength` bounds the output either way.
+ */
+function gunzip(body: Buffer, limit: number): Buffer {
+  const size = body.length >= 18 ? body.readUInt32LE(body.length - 4) : 0;
+  // The margin lets zlib see the end of the stream without asking for another chunk.
+  const chunkSize = Math.max(1024, Math.min(size, limit) + 64);
+  return zlib.gunzipSync(body, { maxOutputLength: limit, chunkSize });
+}
+
+function onData(this: CallStream, chunk: Buffer): void {
+  this[kCall]!.data(chunk);
+}
+
+function onEnd(this: CallStream): void {
+  this[kCall]!.end();
+}
+
+function onClose(this: CallStream): void {
+  const call = this[kCall]!;
+  call.answered = true;
+  if (call.timer) clearTimeout(call.timer);
+}
+
+function onWantTrailers(this: CallStream): void {
+  try {
+    this.sendTrailers({ 'grpc-status': '0' });
+  } catch {
+    // closed meanwhile
+  }
+}
+
+function onDeadline(call: UnaryCall): void {
+  call.timer = undefined;
+  call.fail(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded');
+}
+
+function ignore(): void {}
+
+function closeSession(session: http2.ServerHttp2Session): void {
+  try {
+    session.close();
+  } catch {
+    session.destroy();
+  }
+}
+
+interface EarlyStatus extends GrpcError {
+  httpStatus: number;
+}
+
+/**
+ * A request the transport refuses before any handler sees it, with grpc-go's
+ * HTTP status and gRPC code for the same fault.
+ */
+function checkHeaders(headers: http2.IncomingHttpHeaders): EarlyStatus | undefined {
+  const contentType = headers['content-type'];
+  if (!isGrpcContentType(contentType)) {
+    return { httpStatus: 415, code: GrpcStatus.INVALID_ARGUMENT, details: `invalid gRPC request content-type ${JSON.stringify(contentType ?? '')}` };
+  }
+  const method = headers[':method'];
+  if (method !== 'POST') return { httpStatus: 405, code: GrpcStatus.INTERNAL, details: `grpc: the request method is ${method}; gRPC requests must be POST` };
+  const timeout = headers['grpc-timeout'];
+  if (timeout !== undefined && parseTimeout(timeout as string) < 0) {
+    return { httpStatus: 400, code: GrpcStatus.INTERNAL, details: `malformed grpc-timeout: ${JSON.stringify(timeout)}` };
+  }
+  const encoding = headers['grpc-encoding'];
+  if (encoding !== undefined && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'deflate') {
+    return { httpStatus: 200, code: GrpcStatus.UNIMPLEMENTED, details: `grpc: Decompressor is not installed for grpc-encoding ${JSON.stringify(encoding)}` };
+  }
+  return undefined;
+}
+
+/** `application/grpc`, optionally `+subtype` or `;parameters` (any subtype is taken as protobuf, as grpc-go does). */
+function isGrpcContentType(value: string | undefined): boolean {
+  if (value === undefined || !value.startsWith('application/grpc')) return false;
+  if (value.length === 16) return true;
+  const next = value.charCodeAt(16);
+  return next === 0x2b /* + */ || next === 0x3b /* ; */;
+}
+
+const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+
+/** `grpc-timeout` (up to 8 digits and a unit) in ms, capped to what a timer takes; -1 when malformed. */
+function parseTimeout(value: string): number {
+  const m = /^(\d{1,8})([HMSmun])$/.exec(value);
+  if (!m) return -1;
+  return Math.min(Math.ceil(Number(m[1]) * TIMEOUT_UNIT_MS[m[2]]), 2 ** 31 - 1);
+}
+
+/** A trailers-only response: the status in the one HEADERS frame that ends the stream. */
+function respondEarly(stream: http2.ServerHttp2Stream, httpStatus: number, status: GrpcError): void {
+  if (stream.destroyed || stream.closed) return;
+  const headers: http2.OutgoingHttpHeaders = {
+    ':status': httpStatus,
+    'content-type': 'application/grpc',
+    'grpc-accept-encoding': ACCEPT_ENCODING,
+    'grpc-status': String(status.code),
+    'grpc-message': percentEncode(status.details),
+  };
+  if (status.statusDetails) headers['grpc-status-details-bin'] = status.statusDetails.toString('base64').replace(/=+$/, '');
+  try {
+    stream.respond(headers, { endStream: true });
+    // The client may still be sending (a message over the limit): stop reading it.
+    if (!stream.readableEnded && !stream.endAfterHeaders) stream.close(http2.constants.NGHTTP2_NO_ERROR);
+  } catch {
+    // The stream went away meanwhile.
+  }
+}
+
+/** `grpc-message`: UTF-8, with bytes outside printable ASCII and '%' percent-encoded (PROTOCOL-HTTP2.md). */
+export function percentEncode(message: string): string {
+  let plain = true;
+  for (let i = 0; i < message.length && plain; i++) {
+    const c = message.charCodeAt(i);
+    plain = c >= 0x20 && c <= 0x7e && c !== 0x25;
+  }
+  if (plain) return message;
+  let out = '';
+  for (const byte of Buffer.from(message, 'utf8')) {
+    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** Headers the transport consumes; the rest is the call's metadata (as grpc-js passes it to a handler). */
+const NOT_METADATA = new Set(['grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding', 'te', 'content-type']);
+const LEGAL_KEY = /^[0-9a-z_.-]+$/;
+const LEGAL_TEXT = /^[ -~]*$/;
+
+/**
+ * The gRPC metadata of a request: every header but pseudo-headers and the
+ * transport's own; `-bin` values base64 (normalised: decoded and encoded
+ * again, several comma-separated values apart), others as sent. Entries that
+ * are not legal metadata are left out.
+ */
+export function grpcMetadata(headers: http2.IncomingHttpHeaders, drop?: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const key of Object.keys(headers)) {
+    if (key.charCodeAt(0) === 0x3a /* : */ || NOT_METADATA.has(key) || key === drop || !LEGAL_KEY.test(key)) continue;
+    const raw = headers[key];
+    if (raw === undefined) continue;
+    const values = Array.isArray(raw) ? raw : [raw];
+    const list: string[] = [];
+    if (key.endsWith('-bin')) {
+      for (const v of values) {
+        const parts = !Array.isArray(raw) && !key.startsWith('grpc-') ? v.split(',') : [v];
+        for (const part of parts) list.push(Buffer.from(part.trim(), 'base64').toString('base64'));
+      }
+    } else {
+      for (const v of values) if (LEGAL_TEXT.test(v)) list.push(v);
+    }
+    if (list.length > 0) out.set(key, list);
+  }
+  return out;
+}
