@@ -19,13 +19,13 @@ const DEFAULT_GROWTH = 2;
 
 let held = false;
 
-/** The user tuned the young generation themselves (node flags or NODE_OPTIONS): leave it alone. */
-function userTuned(): boolean {
-  return [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => /semi[-_]space/.test(a));
+/** The user set such flags themselves (node's command line or NODE_OPTIONS): leave them alone. */
+function userSet(flag: RegExp): boolean {
+  return [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((a) => flag.test(a));
 }
 
 export function holdYoungGeneration(): void {
-  if (held || userTuned()) return;
+  if (held || userSet(/semi[-_]space/)) return;
   v8.setFlagsFromString(`--${FLAG}=1`);
   held = true;
 }
@@ -38,12 +38,13 @@ export function startupDone(): void {
   // again before anything else runs.
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc) {
-    v8.setFlagsFromString('--optimize-for-size');
+    const toggle = !userSet(/optimize[-_]for[-_]size/);
+    if (toggle) v8.setFlagsFromString('--optimize-for-size');
     try {
       gc();
       gc();
     } finally {
-      v8.setFlagsFromString('--no-optimize-for-size');
+      if (toggle) v8.setFlagsFromString('--no-optimize-for-size');
     }
   }
   if (!held) return;
