@@ -42,10 +42,12 @@ export async function runDaemon(paths: string[], shutdownTimeout: string, loadCo
   const logger = createLogger(logOut);
   const telemetry = new SelfTelemetry(config.service.telemetry.metrics.level !== 'none', logger);
   const service = new Service(logger, telemetry);
+  // Every module is loaded and the config is in: what is left of starting
+  // (components, listeners) allocates little.
+  startupDone();
 
   try {
     await service.start(config);
-    startupDone();
   } catch (err) {
     logger.error('failed to start', { error: err instanceof Error ? err.message : String(err) });
     await service.shutdown(Date.now() + deadlineMs);
