@@ -5,12 +5,22 @@
  */
 import type { LoadResult } from '../config/load';
 import { parseDuration } from '../config/units';
+import { forgetCompiledSchemas } from '../config/validate';
 import { Service } from '../service/service';
 import { createLogger, LogOutput } from '../telemetry/logger';
 import { SelfTelemetry } from '../telemetry/self';
+import { startupDone } from './startup-heap';
 import { formatProblem } from '../config/load';
 
-export async function runDaemon(paths: string[], shutdownTimeout: string, load: (paths: string[]) => LoadResult): Promise<number> {
+export async function runDaemon(paths: string[], shutdownTimeout: string, loadConfig: (paths: string[]) => LoadResult): Promise<number> {
+  // The validators compiled for a load are not kept between loads (reloads are rare).
+  const load = (p: string[]): LoadResult => {
+    try {
+      return loadConfig(p);
+    } finally {
+      forgetCompiledSchemas();
+    }
+  };
   const deadlineMs = parseDuration(shutdownTimeout);
   if (deadlineMs === undefined) {
     process.stderr.write(`error: --shutdown-timeout: must be a duration like "10s", got "${shutdownTimeout}"\n`);
@@ -32,6 +42,9 @@ export async function runDaemon(paths: string[], shutdownTimeout: string, load: 
   const logger = createLogger(logOut);
   const telemetry = new SelfTelemetry(config.service.telemetry.metrics.level !== 'none', logger);
   const service = new Service(logger, telemetry);
+  // Every module is loaded and the config is in: what is left of starting
+  // (components, listeners) allocates little.
+  startupDone();
 
   try {
     await service.start(config);

@@ -1,6 +1,7 @@
 /**
  * Validates config values against JSON Schemas with one shared ajv instance,
  * our keywords, and problems that carry the position of the offending value.
+ * The instance and its compiled validators live until `forgetCompiledSchemas`.
  *
  *   duration: true   "200ms", "1h30m", "1.5s", "0" or 0 → milliseconds (number)
  *   byteSize: true   512, "16MiB", "16MB", "1.5GiB" → bytes (number)
@@ -54,10 +55,20 @@ function makeAjv(): Ajv {
   return ajv;
 }
 
-const ajv = makeAjv();
-const compiled = new WeakMap<object, ValidateFunction | Error>();
+let compiler: { ajv: Ajv; compiled: WeakMap<object, ValidateFunction | Error> } | undefined;
+
+/**
+ * Drops the ajv instance and every validator it compiled (about 0.5 MiB for
+ * the embedded default config). The daemon calls it once a config is loaded,
+ * so they do not stay for its whole life; the next load compiles afresh.
+ */
+export function forgetCompiledSchemas(): void {
+  compiler = undefined;
+}
 
 function compile(cacheKey: object, schema: JsonSchema): ValidateFunction | Error {
+  compiler ??= { ajv: makeAjv(), compiled: new WeakMap() };
+  const { ajv, compiled } = compiler;
   let fn = compiled.get(cacheKey);
   if (!fn) {
     try {

@@ -1,23 +1,21 @@
 /**
- * The daemon's own metrics, measured with the OpenTelemetry JS SDK and served
- * in Prometheus format at `service.telemetry.metrics.address`.
+ * The daemon's own metrics, kept by a `MetricRegistry` and served in
+ * Prometheus format at `service.telemetry.metrics.address`.
  */
-import { createNoopMeter, type Meter } from '@opentelemetry/api';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { Meter } from '@opentelemetry/api';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { acquireHttp, type Lease } from '../net/listeners';
 import type { TelemetryConfig } from '../config/load';
 import type { Logger } from './logger';
+import { MetricRegistry } from './metrics';
 
 const VERSION: string = require('../../../package.json').version;
 const LOOP_DELAY_RESOLUTION_MS = 50;
 
 export class SelfTelemetry {
   readonly meter: Meter;
-  private readonly provider: MeterProvider | undefined;
-  private readonly exporter: PrometheusExporter | undefined;
+  /** Undefined when disabled: components then record into a registry nobody reads. */
+  private readonly registry: MetricRegistry | undefined;
   private lease: Lease | undefined;
   private address = '';
   /**
@@ -28,35 +26,37 @@ export class SelfTelemetry {
    */
   private readonly loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
 
-  /** `enabled: false` gives a no-op meter and serves nothing (`metrics.level: none`). */
+  /** `enabled: false` serves nothing and measures no process metrics (`metrics.level: none`). */
   constructor(
     enabled: boolean,
     private readonly logger: Logger,
   ) {
-    if (!enabled) {
-      this.meter = createNoopMeter();
-      return;
-    }
-    this.exporter = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
-    this.provider = new MeterProvider({
-      resource: resourceFromAttributes({ 'service.name': 'otel-pipeline', 'service.version': VERSION }),
-      readers: [this.exporter],
-    });
-    this.meter = this.provider.getMeter('otel-pipeline', VERSION);
+    const registry = new MetricRegistry({ 'service.name': 'otel-pipeline', 'service.version': VERSION }, (name, err) =>
+      logger.warn('a self-telemetry callback failed; its series keep their last values', { metric: name, error: err instanceof Error ? err.message : String(err) }),
+    );
+    this.meter = registry;
+    if (!enabled) return;
+    this.registry = registry;
     this.processMetrics();
   }
 
   /** Serves at the configured address, moving the listener when the address changed on reload. */
   async apply(config: TelemetryConfig): Promise<void> {
-    if (!this.exporter || config.metrics.level === 'none') {
+    if (!this.registry || config.metrics.level === 'none') {
       await this.unserve();
       return;
     }
     if (this.lease && this.address === config.metrics.address) return;
-    const exporter = this.exporter;
+    const registry = this.registry;
     const lease = await acquireHttp(config.metrics.address, {}, (req, res) => {
-      if (req.url?.split('?')[0] === '/metrics') exporter.getMetricsRequestHandler(req, res);
-      else {
+      if (req.url?.split('?')[0] === '/metrics') {
+        res.statusCode = 200;
+        res.setHeader('content-type', 'text/plain');
+        registry.collect().then(
+          (text) => res.end(text),
+          (err) => res.end(`# failed to export metrics: ${err instanceof Error ? err.message : String(err)}`),
+        );
+      } else {
         res.statusCode = 404;
         res.end('self-telemetry is served at /metrics\n');
       }
@@ -70,7 +70,6 @@ export class SelfTelemetry {
   async shutdown(): Promise<void> {
     await this.unserve();
     this.loopDelay.disable();
-    await this.provider?.shutdown().catch(() => undefined);
   }
 
   private async unserve(): Promise<void> {

@@ -5,11 +5,15 @@
  */
 import type { ComponentSettings, Exporter, ExporterFactory } from '../../pipeline/component';
 import { object } from '../../config/schema';
-import { helperSchemaProperties, validateHelperConfig, type HelperConfig } from '../helper';
+import { helperSchemaProperties, validateHelperConfig, type HelperConfig } from '../helper/config';
 import { createDisabledExporter } from '../helper/disabled';
 import { compressionSchema, EMPTY_ENDPOINT_NOTE, headersSchema, tlsClientSchema, validateTls, withoutEmptyHeaders } from '../otlp_common/config';
-import { createOtlpExporter } from '../otlp_common/exporter';
-import { GrpcSender, parseGrpcEndpoint, type GrpcSenderConfig } from './send';
+import type { GrpcSenderConfig } from './send';
+
+// The sender (and @grpc/grpc-js with it) and the exporter machinery load
+// when a config has an otlp_grpc exporter, not with the daemon.
+const send = (): typeof import('./send') => require('./send');
+const otlpExporter = (): typeof import('../otlp_common/exporter') => require('../otlp_common/exporter');
 
 export type OtlpGrpcConfig = GrpcSenderConfig & HelperConfig;
 
@@ -37,7 +41,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
     const problems = [...validateTls(config.tls), ...validateHelperConfig(config)];
     if (config.endpoint === '') return problems;
     try {
-      parseGrpcEndpoint(config.endpoint, config.tls);
+      send().parseGrpcEndpoint(config.endpoint, config.tls);
     } catch (err) {
       problems.push({ path: 'endpoint', message: (err as Error).message });
     }
@@ -46,6 +50,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
   create(config: OtlpGrpcConfig, settings: ComponentSettings): Exporter {
     if (config.endpoint === '') return createDisabledExporter(settings, EMPTY_ENDPOINT_NOTE);
     const sending = { ...config, headers: withoutEmptyHeaders(config.headers) };
-    return createOtlpExporter(sending, settings, () => new GrpcSender(sending));
+    const { GrpcSender } = send();
+    return otlpExporter().createOtlpExporter(sending, settings, () => new GrpcSender(sending));
   },
 };

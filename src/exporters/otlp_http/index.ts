@@ -5,12 +5,16 @@
  */
 import type { ComponentSettings, Exporter, ExporterFactory } from '../../pipeline/component';
 import { object } from '../../config/schema';
-import { helperSchemaProperties, validateHelperConfig, type HelperConfig } from '../helper';
+import { helperSchemaProperties, validateHelperConfig, type HelperConfig } from '../helper/config';
 import { createDisabledExporter } from '../helper/disabled';
 import { compressionSchema, EMPTY_ENDPOINT_NOTE, headersSchema, tlsClientSchema, validateTls, withoutEmptyHeaders } from '../otlp_common/config';
-import { createOtlpExporter } from '../otlp_common/exporter';
-import { validateEndpoints } from './request';
-import { HttpSender, type HttpSenderConfig } from './send';
+import type { HttpSenderConfig } from './send';
+
+// The sender and the exporter machinery load when a config has an
+// otlp_http exporter, not with the daemon.
+const request = (): typeof import('./request') => require('./request');
+const send = (): typeof import('./send') => require('./send');
+const otlpExporter = (): typeof import('../otlp_common/exporter') => require('../otlp_common/exporter');
 
 export type OtlpHttpConfig = HttpSenderConfig & HelperConfig;
 
@@ -51,12 +55,13 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpConfig> = {
     ...helperSchemaProperties({ timeout: '30s' }),
   }),
   validate(config: OtlpHttpConfig) {
-    const endpoints = isOff(config) ? [] : validateEndpoints(withEndpoint(config));
+    const endpoints = isOff(config) ? [] : request().validateEndpoints(withEndpoint(config));
     return [...endpoints, ...validateTls(config.tls), ...validateHelperConfig(config)];
   },
   create(config: OtlpHttpConfig, settings: ComponentSettings): Exporter {
     if (isOff(config)) return createDisabledExporter(settings, EMPTY_ENDPOINT_NOTE);
     const sending = { ...withEndpoint(config), headers: withoutEmptyHeaders(config.headers) };
-    return createOtlpExporter(sending, settings, () => new HttpSender(sending));
+    const { HttpSender } = send();
+    return otlpExporter().createOtlpExporter(sending, settings, () => new HttpSender(sending));
   },
 };
