@@ -2,12 +2,13 @@
 /*
  * Load generator: sends N distinct delta-counter series to an OTLP/HTTP
  * protobuf endpoint, 1,000 points per request, a few requests in flight.
- *   node bench/load/series.js <port> <series>
+ *   node bench/load/series.js <port> <series> [first]
+ * sends series number `first` (default 0) up to `series` (exclusive).
  */
 const http = require('node:http');
 const codec = require('../../dist/src/otlp/proto');
 
-const [port, total] = [Number(process.argv[2]), Number(process.argv[3])];
+const [port, total, first] = [Number(process.argv[2]), Number(process.argv[3]), Number(process.argv[4] ?? 0)];
 const PER_REQUEST = 1000;
 const IN_FLIGHT = 4;
 const now = Date.now();
@@ -54,7 +55,7 @@ function send(body) {
 }
 
 async function main() {
-  let next = 0;
+  let next = first;
   const worker = async () => {
     while (next < total) {
       const from = next;
