@@ -61,23 +61,45 @@ const spansShape: Shape<ResourceSpans, ScopeSpans, ScopeSpans['spans'][number]> 
   withItems: (s, spans, copy) => ({ scope: copy ? structuredClone(s.scope) : s.scope, schemaUrl: s.schemaUrl, spans }),
 };
 
-function splitNested<R, S, I>(resources: R[], max: number, shape: Shape<R, S, I>): R[][] {
-  const pieces: R[][] = [];
-  let piece: R[] = [];
-  let room = max;
-  for (const r of resources) {
+/** The pieces being cut: those done, the one being filled, and the room left in it. */
+class Pieces<R> {
+  readonly done: R[][] = [];
+  piece: R[] = [];
+  room: number;
+
+  constructor(private readonly max: number) {
+    this.room = max;
+  }
+
+  /** Adds `last` (if any) to the current piece and starts a new one when it is full. */
+  closeIfFull(last?: R): void {
+    if (this.room > 0) return;
+    if (last !== undefined) this.piece.push(last);
+    this.done.push(this.piece);
+    this.piece = [];
+    this.room = this.max;
+  }
+
+  /** A resource still in wire form that fits is added whole, without decoding it. */
+  addWhole(r: R): boolean {
     const wire = wireOf(r as object);
-    if (wire && wire.items <= room) {
-      // Still encoded and fits whole: passed on as it is.
-      piece.push(r);
-      room -= wire.items;
-      if (room === 0) {
-        pieces.push(piece);
-        piece = [];
-        room = max;
-      }
-      continue;
-    }
+    if (!wire || wire.items > this.room) return false;
+    this.piece.push(r);
+    this.room -= wire.items;
+    this.closeIfFull();
+    return true;
+  }
+
+  finish(): R[][] {
+    if (this.piece.length > 0) this.done.push(this.piece);
+    return this.done;
+  }
+}
+
+function splitNested<R, S, I>(resources: R[], max: number, shape: Shape<R, S, I>): R[][] {
+  const p = new Pieces<R>(max);
+  for (const r of resources) {
+    if (p.addWhole(r)) continue;
     let scopes: S[] = [];
     let rCopy = false;
     for (const s of shape.scopes(r)) {
@@ -85,44 +107,28 @@ function splitNested<R, S, I>(resources: R[], max: number, shape: Shape<R, S, I>
       let offset = 0;
       let sCopy = false;
       do {
-        const take = Math.min(room, items.length - offset);
+        const take = Math.min(p.room, items.length - offset);
         const part = offset === 0 && take === items.length ? items : items.slice(offset, offset + take);
         scopes.push(part === items ? s : shape.withItems(s, part, sCopy));
         offset += take;
-        room -= take;
+        p.room -= take;
         sCopy = true;
-        if (room === 0) {
-          piece.push(shape.withScopes(r, scopes, rCopy));
-          pieces.push(piece);
-          piece = [];
+        if (p.room === 0) {
+          p.closeIfFull(shape.withScopes(r, scopes, rCopy));
           scopes = [];
           rCopy = true;
-          room = max;
         }
       } while (offset < items.length);
     }
-    if (scopes.length > 0) piece.push(shape.withScopes(r, scopes, rCopy));
+    if (scopes.length > 0) p.piece.push(shape.withScopes(r, scopes, rCopy));
   }
-  if (piece.length > 0) pieces.push(piece);
-  return pieces;
+  return p.finish();
 }
 
 function splitMetrics(resources: ResourceMetrics[], max: number): ResourceMetrics[][] {
-  const pieces: ResourceMetrics[][] = [];
-  let piece: ResourceMetrics[] = [];
-  let room = max;
+  const p = new Pieces<ResourceMetrics>(max);
   for (const rm of resources) {
-    const wire = wireOf(rm);
-    if (wire && wire.items <= room) {
-      piece.push(rm);
-      room -= wire.items;
-      if (room === 0) {
-        pieces.push(piece);
-        piece = [];
-        room = max;
-      }
-      continue;
-    }
+    if (p.addWhole(rm)) continue;
     let scopes: ScopeMetrics[] = [];
     let metrics: Metric[] = [];
     let rCopy = false;
@@ -137,27 +143,23 @@ function splitMetrics(resources: ResourceMetrics[], max: number): ResourceMetric
         const points = m.data.type === 'empty' ? [] : m.data.dataPoints;
         let offset = 0;
         do {
-          const take = Math.min(room, points.length - offset);
+          const take = Math.min(p.room, points.length - offset);
           metrics.push(take === points.length ? m : { ...m, data: sliceData(m.data, offset, offset + take) });
           offset += take;
-          room -= take;
-          if (room === 0) {
+          p.room -= take;
+          if (p.room === 0) {
             closeScope();
-            piece.push({ resource: rCopy ? structuredClone(rm.resource) : rm.resource, schemaUrl: rm.schemaUrl, scopeMetrics: scopes });
-            pieces.push(piece);
-            piece = [];
+            p.closeIfFull({ resource: rCopy ? structuredClone(rm.resource) : rm.resource, schemaUrl: rm.schemaUrl, scopeMetrics: scopes });
             scopes = [];
             rCopy = true;
-            room = max;
           }
         } while (offset < points.length);
       }
       closeScope();
     }
-    if (scopes.length > 0) piece.push({ resource: rCopy ? structuredClone(rm.resource) : rm.resource, schemaUrl: rm.schemaUrl, scopeMetrics: scopes });
+    if (scopes.length > 0) p.piece.push({ resource: rCopy ? structuredClone(rm.resource) : rm.resource, schemaUrl: rm.schemaUrl, scopeMetrics: scopes });
   }
-  if (piece.length > 0) pieces.push(piece);
-  return pieces;
+  return p.finish();
 }
 
 function sliceData(data: MetricData, from: number, to: number): MetricData {
