@@ -19,6 +19,7 @@ import type * as net from 'node:net';
 import type * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import { GrpcStatus } from './grpc-status';
+import { InjectedSockets } from './injected-sockets';
 
 export interface GrpcCall {
   /** The request message, decompressed. */
@@ -76,10 +77,9 @@ type CallStream = http2.ServerHttp2Stream & { [kCall]?: UnaryCall };
 
 export class GrpcServer {
   private readonly server: http2.Http2Server | http2.Http2SecureServer;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly connections = new InjectedSockets();
   private readonly sessions = new Set<http2.ServerHttp2Session>();
   private closed: Promise<void> | undefined;
-  private onEmpty: (() => void) | undefined;
 
   constructor(private readonly options: GrpcServerOptions) {
     const common: http2.ServerOptions = {
@@ -112,28 +112,17 @@ export class GrpcServer {
   }
 
   inject(socket: net.Socket): void {
-    this.sockets.add(socket);
-    socket.once('close', () => {
-      this.sockets.delete(socket);
-      if (this.sockets.size === 0) this.onEmpty?.();
-    });
-    this.server.emit('connection', socket);
+    this.connections.inject(socket, this.server);
   }
 
   /** GOAWAY to every session; calls in flight finish, idle sessions close; at `deadline` the rest are destroyed. */
   close(deadline: number): Promise<void> {
-    this.closed ??= new Promise<void>((resolve) => {
+    if (!this.closed) {
       for (const session of this.sessions) closeSession(session);
-      const timer = setTimeout(() => {
+      this.closed = this.connections.whenClosed(deadline, () => {
         for (const session of this.sessions) session.destroy();
-        for (const socket of this.sockets) socket.destroy();
-      }, Math.max(0, deadline - Date.now()));
-      this.onEmpty = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      if (this.sockets.size === 0) this.onEmpty();
-    });
+      });
+    }
     return this.closed;
   }
 

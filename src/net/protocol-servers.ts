@@ -11,6 +11,7 @@ import type * as net from 'node:net';
 import { SIGNALS, type Signal } from '../model/batch';
 import { GrpcServer, type GrpcError, type GrpcUnaryHandler } from './grpc-server';
 import { GrpcStatus } from './grpc-status';
+import { InjectedSockets } from './injected-sockets';
 
 export interface TlsServerFiles {
   certFile: string;
@@ -52,10 +53,9 @@ export interface TlsMaterial {
 /** HTTP or HTTPS over connections handed to it; never listens itself. */
 export class HttpProtocolServer implements ProtocolServer {
   private readonly server: http.Server;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly connections = new InjectedSockets();
   private readonly responses = new Set<http.ServerResponse>();
   private closed: Promise<void> | undefined;
-  private onEmpty: (() => void) | undefined;
 
   constructor(dispatch: HttpHandler, tls: TlsMaterial | undefined) {
     const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -86,25 +86,15 @@ export class HttpProtocolServer implements ProtocolServer {
   }
 
   inject(socket: net.Socket): void {
-    this.sockets.add(socket);
-    socket.once('close', () => {
-      this.sockets.delete(socket);
-      if (this.sockets.size === 0) this.onEmpty?.();
-    });
-    this.server.emit('connection', socket);
+    this.connections.inject(socket, this.server);
   }
 
   close(deadline: number): Promise<void> {
-    this.closed ??= new Promise<void>((resolve) => {
+    if (!this.closed) {
       for (const res of this.responses) if (!res.headersSent) res.setHeader('connection', 'close');
       this.server.close(() => {}); // closes idle keep-alive connections
-      const timer = setTimeout(() => this.sockets.forEach((s) => s.destroy()), Math.max(0, deadline - Date.now()));
-      this.onEmpty = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      if (this.sockets.size === 0) this.onEmpty();
-    });
+      this.closed = this.connections.whenClosed(deadline);
+    }
     return this.closed;
   }
 }
