@@ -20,6 +20,7 @@ import type * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import { GrpcStatus } from './grpc-status';
 import { InjectedSockets } from './injected-sockets';
+import { tlsServerOptions, type TlsMaterial } from './tls-options';
 
 export interface GrpcCall {
   /** The request message, decompressed. */
@@ -43,19 +44,12 @@ export type GrpcUnaryHandler = (call: GrpcCall, callback: GrpcCallback) => void;
 /** Finds the handler for a method path, or the status to answer instead. */
 export type GrpcRouter = (path: string) => GrpcUnaryHandler | GrpcError;
 
-export interface GrpcServerTls {
-  cert: Buffer;
-  key: Buffer;
-  /** When set, clients must present a certificate signed by this CA (mTLS). */
-  clientCa?: Buffer;
-  minVersion?: '1.2' | '1.3';
-}
 
 export interface GrpcServerOptions {
   route: GrpcRouter;
   /** `grpc.max_receive_message_length`: on the wire and after decompression. */
   maxRecvBytes: number;
-  tls?: GrpcServerTls;
+  tls?: TlsMaterial;
 }
 
 /** The encodings a request may use; advertised in every response. */
@@ -92,15 +86,7 @@ export class GrpcServer {
     };
     const t = options.tls;
     this.server = t
-      ? http2.createSecureServer({
-          ...common,
-          cert: t.cert,
-          key: t.key,
-          ca: t.clientCa,
-          requestCert: t.clientCa !== undefined,
-          rejectUnauthorized: t.clientCa !== undefined,
-          minVersion: t.minVersion === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
-        })
+      ? http2.createSecureServer({ ...common, ...tlsServerOptions(t) })
       : http2.createServer(common);
     this.server.setTimeout(0);
     this.server.on('stream', (stream: CallStream, headers: http2.IncomingHttpHeaders) => this.onStream(stream, headers));

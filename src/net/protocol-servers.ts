@@ -12,6 +12,9 @@ import { SIGNALS, type Signal } from '../model/batch';
 import { GrpcServer, type GrpcError, type GrpcUnaryHandler } from './grpc-server';
 import { GrpcStatus } from './grpc-status';
 import { InjectedSockets } from './injected-sockets';
+import { tlsServerOptions, type TlsMaterial } from './tls-options';
+
+export type { TlsMaterial } from './tls-options';
 
 export interface TlsServerFiles {
   certFile: string;
@@ -42,13 +45,6 @@ export interface ProtocolServer {
   close(deadline: number): Promise<void>;
 }
 
-/** TLS files as read when the lease was taken. */
-export interface TlsMaterial {
-  cert: Buffer;
-  key: Buffer;
-  clientCa?: Buffer;
-  minVersion?: '1.2' | '1.3';
-}
 
 /** HTTP or HTTPS over connections handed to it; never listens itself. */
 export class HttpProtocolServer implements ProtocolServer {
@@ -68,17 +64,7 @@ export class HttpProtocolServer implements ProtocolServer {
       dispatch(req, res);
     };
     this.server = tls
-      ? https.createServer(
-          {
-            cert: tls.cert,
-            key: tls.key,
-            ca: tls.clientCa,
-            requestCert: tls.clientCa !== undefined,
-            rejectUnauthorized: tls.clientCa !== undefined,
-            minVersion: tls.minVersion === '1.3' ? 'TLSv1.3' : 'TLSv1.2',
-          },
-          onRequest,
-        )
+      ? https.createServer(tlsServerOptions(tls), onRequest)
       : http.createServer(onRequest);
     // Node arms its slow-request timers and idle-connection tracking on
     // 'listening'; this server never listens (the Listener's socket does).
