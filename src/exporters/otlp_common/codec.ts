@@ -3,6 +3,7 @@
  * JSON, and the Export*ServiceResponse read back.
  */
 import type { Batch, Signal } from '../../model/batch';
+import type { Alloc } from '../../otlp/proto/envelope';
 import { decodeExportResponse, decodeLogsRequest, decodeMetricsRequest, decodeTracesRequest, encodeLogsRequest, encodeMetricsRequest, encodeTracesRequest } from '../../otlp/proto';
 import {
   decodeExportResponseJson,
@@ -16,8 +17,8 @@ import {
 
 export type Encoding = 'proto' | 'json';
 
-/** The request body for a batch. */
-export function encodeRequest(batch: Batch, encoding: Encoding): Uint8Array {
+/** The request body for a batch; protobuf of untouched wire resources goes into what `alloc` lends, if given. */
+export function encodeRequest(batch: Batch, encoding: Encoding, alloc?: Alloc): Uint8Array {
   if (encoding === 'json') {
     const text =
       batch.signal === 'metrics'
@@ -29,11 +30,11 @@ export function encodeRequest(batch: Batch, encoding: Encoding): Uint8Array {
   }
   switch (batch.signal) {
     case 'metrics':
-      return encodeMetricsRequest(batch.resourceMetrics);
+      return encodeMetricsRequest(batch.resourceMetrics, alloc);
     case 'logs':
-      return encodeLogsRequest(batch.resourceLogs);
+      return encodeLogsRequest(batch.resourceLogs, alloc);
     case 'traces':
-      return encodeTracesRequest(batch.resourceSpans);
+      return encodeTracesRequest(batch.resourceSpans, alloc);
   }
 }
 

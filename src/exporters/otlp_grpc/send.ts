@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { Batch, Signal } from '../../model/batch';
+import { BufferPool } from '../otlp_common/buffer-pool';
 import { classifyGrpcStatus, SendFailure } from '../otlp_common/classify';
 import { encodeRequest, readExportResponse } from '../otlp_common/codec';
 import type { TlsClientConfig } from '../otlp_common/config';
@@ -45,6 +46,7 @@ const identity = (b: Buffer): Buffer => b;
 export class GrpcSender {
   private readonly client: grpc.Client;
   private readonly metadata: grpc.Metadata;
+  private readonly buffers = new BufferPool();
 
   constructor(private readonly config: GrpcSenderConfig) {
     const { target, secure } = parseGrpcEndpoint(config.endpoint, config.tls);
@@ -73,12 +75,16 @@ export class GrpcSender {
 
   /** Resolves with what the server refused in a partial_success; throws SendFailure. */
   send(batch: Batch, abort?: AbortSignal): Promise<{ rejected: number; errorMessage: string }> {
-    const raw = encodeRequest(batch, 'proto');
-    const body = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     if (abort?.aborted) return Promise.reject(new SendFailure('the export was cancelled', { retryable: true, reason: 'cancelled' }));
+    // Wire-form batches are copied into a pooled buffer, given back when the
+    // call has ended: grpc-js has framed (copied) or dropped the message by then.
+    let lent: Uint8Array | undefined;
+    const raw = encodeRequest(batch, 'proto', (size) => (lent = this.buffers.take(size)).subarray(0, size));
+    const body = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     return new Promise((resolve, reject) => {
       const options: grpc.CallOptions = this.config.timeout > 0 ? { deadline: Date.now() + this.config.timeout } : {};
       const call = this.client.makeUnaryRequest<Buffer, Buffer>(GRPC_METHODS[batch.signal], identity, identity, body, this.metadata.clone(), options, (err, res) => {
+        if (lent) this.buffers.give(lent);
         abort?.removeEventListener('abort', onAbort);
         if (err) {
           const trailer = err.metadata?.get('grpc-status-details-bin')[0];

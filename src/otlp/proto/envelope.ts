@@ -119,18 +119,21 @@ export function wireDecoder<R extends ResourceX, S extends ScopeX, T>(
   };
 }
 
+/** Gives the encoder `size` bytes to write a request into (see encodeEnvelope). */
+export type Alloc = (size: number) => Uint8Array;
+
 /**
  * A request made only of untouched wire resources, copied once into a buffer
  * of its exact size (no growing, no final copy); undefined if any was decoded.
  */
-function copyWire(data: readonly object[]): Uint8Array | undefined {
+function copyWire(data: readonly object[], alloc: Alloc | undefined): Uint8Array | undefined {
   let size = 0;
   for (const rx of data) {
     const wire = wireOf(rx);
     if (!wire) return undefined;
     size += 1 + wire.end - wire.at;
   }
-  const out = new Uint8Array(size);
+  const out = alloc ? alloc(size) : new Uint8Array(size);
   let p = 0;
   for (const rx of data) {
     const wire = wireOf(rx)!;
@@ -144,14 +147,16 @@ function copyWire(data: readonly object[]): Uint8Array | undefined {
 /**
  * Encodes an Export*ServiceRequest (canonical proto3); `writeItem` writes an
  * item's fields, the envelope its tag and length. Returns a fresh copy the
- * caller owns.
+ * caller owns, or, when every resource is untouched wire data and `alloc` is
+ * given, the bytes `alloc` lent.
  */
 export function encodeEnvelope<R extends ResourceX, S extends ScopeX, T>(
   data: readonly R[],
   env: SignalEnvelope<R, S, T>,
   writeItem: (item: T) => void,
+  alloc?: Alloc,
 ): Uint8Array {
-  const copied = copyWire(data);
+  const copied = copyWire(data, alloc);
   if (copied) return copied;
   w.reset();
   for (const rx of data) {

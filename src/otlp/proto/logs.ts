@@ -10,7 +10,7 @@ import {
   readAnyValue, readKeyValue, seg,
   writeAnyValue, writeBytesField, writeFixed32Field, writeInt32Field, writeKeyValues, writeStringField, writeUint32Field,
 } from './common';
-import { decodeEnvelope, encodeEnvelope, wireDecoder } from './envelope';
+import { decodeEnvelope, encodeEnvelope, wireDecoder, type Alloc } from './envelope';
 import { SKIM_LOGS } from './skim';
 import { withPath, type ProtoReader } from './reader';
 import { SHARED_WRITER as w } from './writer';
@@ -43,8 +43,8 @@ export function decodeLogsRequest(buf: Uint8Array): DecodeResult<ResourceLogs> {
 export const decodeLogsRequestWire = wireDecoder(LOGS_ENVELOPE, readValidLogRecord, SKIM_LOGS);
 
 /** Encodes an ExportLogsServiceRequest (canonical proto3). Returns a fresh copy the caller owns. */
-export function encodeLogsRequest(data: readonly ResourceLogs[]): Uint8Array {
-  return encodeEnvelope(data, LOGS_ENVELOPE, writeLogRecord);
+export function encodeLogsRequest(data: readonly ResourceLogs[], alloc?: Alloc): Uint8Array {
+  return encodeEnvelope(data, LOGS_ENVELOPE, writeLogRecord, alloc);
 }
 
 function readLogRecord(r: ProtoReader, i: number): LogRecord {

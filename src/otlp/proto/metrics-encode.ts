@@ -15,12 +15,12 @@ import type {
 } from '../../model/metrics';
 import { METRICS_ENVELOPE } from '../signals';
 import { writeBytesField, writeInt32Field, writeKeyValues, writeStringField, writeUint32Field } from './common';
-import { encodeEnvelope } from './envelope';
+import { encodeEnvelope, type Alloc } from './envelope';
 import { isNonZeroDouble, SHARED_WRITER as w } from './writer';
 
 /** Encodes an ExportMetricsServiceRequest. Returns a fresh copy the caller owns. */
-export function encodeMetricsRequest(data: readonly ResourceMetrics[]): Uint8Array {
-  return encodeEnvelope(data, METRICS_ENVELOPE, writeMetric);
+export function encodeMetricsRequest(data: readonly ResourceMetrics[], alloc?: Alloc): Uint8Array {
+  return encodeEnvelope(data, METRICS_ENVELOPE, writeMetric, alloc);
 }
 
 /** A Metric's fields (the envelope writes its tag and length). */

@@ -7,12 +7,12 @@ import { TRACES_ENVELOPE } from '../signals';
 import {
   writeBytesField, writeFixed32Field, writeInt32Field, writeKeyValues, writeStringField, writeUint32Field,
 } from './common';
-import { encodeEnvelope } from './envelope';
+import { encodeEnvelope, type Alloc } from './envelope';
 import { SHARED_WRITER as w } from './writer';
 
 /** Encodes an ExportTraceServiceRequest (canonical proto3). Returns a fresh copy the caller owns. */
-export function encodeTracesRequest(data: readonly ResourceSpans[]): Uint8Array {
-  return encodeEnvelope(data, TRACES_ENVELOPE, writeSpan);
+export function encodeTracesRequest(data: readonly ResourceSpans[], alloc?: Alloc): Uint8Array {
+  return encodeEnvelope(data, TRACES_ENVELOPE, writeSpan, alloc);
 }
 
 /** A Span's fields (the envelope writes its tag and length). */
