@@ -34,7 +34,7 @@ export interface WireResource {
 export type WireDecoder = (w: WireResource) => Record<string, unknown>;
 
 interface Holder {
-  [WIRE]?: { wire: WireResource; decode: WireDecoder; keys: readonly string[] };
+  [WIRE]?: { wire: WireResource; shape: WireShape };
 }
 
 /** The bytes of a resource not looked at yet; undefined once it was decoded (or for any other object). */
@@ -45,21 +45,26 @@ export function wireOf(x: object): WireResource | undefined {
 function materialise(o: Holder): void {
   const held = o[WIRE];
   if (!held) return;
-  const fields = held.decode(held.wire);
-  for (const k of held.keys) Object.defineProperty(o, k, { value: fields[k], writable: true, enumerable: true, configurable: true });
+  const fields = held.shape.decode(held.wire);
+  for (const k of held.shape.keys) Object.defineProperty(o, k, { value: fields[k], writable: true, enumerable: true, configurable: true });
   o[WIRE] = undefined;
 }
 
-const descriptorCache = new Map<string, PropertyDescriptorMap>();
+/**
+ * One kind of resource in wire form (ResourceMetrics, ResourceLogs or
+ * ResourceSpans): its fields, in the order the decoder builds them, how to
+ * decode one, and the accessors every resource of the kind shares.
+ */
+export class WireShape {
+  private readonly descriptors: PropertyDescriptorMap;
 
-/** One accessor pair per key, shared by every resource of that shape. */
-function descriptors(keys: readonly string[]): PropertyDescriptorMap {
-  const id = keys.join(',');
-  let d = descriptorCache.get(id);
-  if (!d) {
-    d = { [WIRE]: { value: undefined, writable: true, enumerable: false, configurable: true } };
+  constructor(
+    readonly keys: readonly string[],
+    readonly decode: WireDecoder,
+  ) {
+    this.descriptors = { [WIRE]: { value: undefined, writable: true, enumerable: false, configurable: true } };
     for (const k of keys) {
-      d[k] = {
+      this.descriptors[k] = {
         enumerable: true,
         configurable: true,
         get(this: Holder) {
@@ -72,17 +77,12 @@ function descriptors(keys: readonly string[]): PropertyDescriptorMap {
         },
       };
     }
-    descriptorCache.set(id, d);
   }
-  return d;
-}
 
-/**
- * A resource of type R (whose fields are `keys`, in the order the decoder
- * builds them) backed by `wire`; `decode` runs at most once, on first use.
- */
-export function wireResource<R>(keys: readonly string[], wire: WireResource, decode: WireDecoder): R {
-  const o = Object.defineProperties({}, descriptors(keys)) as Holder;
-  o[WIRE] = { wire, decode, keys };
-  return o as R;
+  /** A resource of type R backed by `wire`; decoded at most once, on first use. */
+  resource<R>(wire: WireResource): R {
+    const o = Object.defineProperties({}, this.descriptors) as Holder;
+    o[WIRE] = { wire, shape: this };
+    return o as R;
+  }
 }

@@ -5,7 +5,7 @@
  * stays specialised.
  */
 import { emptyResource, emptyScope, type InstrumentationScope, type Resource } from '../../model/common';
-import { wireOf, wireResource, type WireResource } from '../../model/wire';
+import { wireOf, WireShape, type WireResource } from '../../model/wire';
 import { Rejections, type DecodeResult } from '../decode-result';
 import type { ResourceX, ScopeX, SignalEnvelope } from '../signals';
 import { readResource, readScope, seg, writeResource, writeScope, writeStringField } from './common';
@@ -104,17 +104,16 @@ export function wireDecoder<R extends ResourceX, S extends ScopeX, T>(
   skim: SkimSchema,
 ): (buf: Uint8Array) => DecodeResult<R> {
   const level = resourceLevel(env, readItem);
-  const keys = ['resource', env.scopes[0], 'schemaUrl'];
-  const decode = (w: WireResource) => {
+  const shape = new WireShape(['resource', env.scopes[0], 'schemaUrl'], (w: WireResource) => {
     const r = new ProtoReader(w.buf);
     r.pos = w.at;
     return readLevel(r, 0, new Rejections(), level) as unknown as Record<string, unknown>;
-  };
+  });
   return (buf) => {
     const spans = skimRequest(buf, skim);
     if (spans === undefined) return decodeResources(buf, level, env.request);
     const data: R[] = [];
-    for (let i = 0; i < spans.length; i += 3) data.push(wireResource<R>(keys, { buf, at: spans[i], end: spans[i + 1], items: spans[i + 2] }, decode));
+    for (let i = 0; i < spans.length; i += 3) data.push(shape.resource<R>({ buf, at: spans[i], end: spans[i + 1], items: spans[i + 2] }));
     return { data, rejected: 0, rejectMessage: '' };
   };
 }
