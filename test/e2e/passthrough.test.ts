@@ -38,34 +38,64 @@ const REQUESTS: Record<Signal, { body: Uint8Array; expect: unknown; items: numbe
   traces: { body: withUnknownField(encodeTracesRequest(sampleTraces())), expect: sampleTraces(), items: countItems({ signal: 'traces', resourceSpans: sampleTraces() }) },
 };
 
-function config(http: number, telemetry: number, processors: string): string {
-  return `receivers:
-  otlp:
-    protocols:
-      http: { endpoint: 127.0.0.1:${http} }
-processors:
-  batch: { timeout: 50ms }
-  attributes: { actions: [{ key: added.by, value: daemon, action: insert }] }
-exporters:
+/** The recording server as `otlp` (gRPC) and `otlphttp`, uncompressed so its bodies are the bytes forwarded. */
+function exporters(): string {
+  return `exporters:
   otlp:
     endpoint: ${server.grpcEndpoint}
     tls: { insecure: true }
     compression: none
+    sending_queue: { num_consumers: 4 }
   otlphttp:
     endpoint: ${server.httpUrl}
-    compression: none
+    compression: none`;
+}
+
+/** A daemon config: one OTLP receiver protocol, `processors` in front of `to` for each signal in `pipelines`. */
+function config(o: { protocol: 'http' | 'grpc'; port: number; telemetry: number; processors: string; to: string; pipelines?: Signal[] }): string {
+  const pipelines = (o.pipelines ?? ['metrics', 'logs', 'traces']).map((s) => `    ${s}: { receivers: [otlp], processors: [${o.processors}], exporters: [${o.to}] }`);
+  return `receivers:
+  otlp:
+    protocols:
+      ${o.protocol}: { endpoint: 127.0.0.1:${o.port} }
+processors:
+  batch: { timeout: 50ms }
+  batch/one: { timeout: 1ms, send_batch_size: 1 }
+  batch/200ms: { timeout: 200ms }
+  attributes: { actions: [{ key: added.by, value: daemon, action: insert }] }
+${exporters()}
 service:
-  telemetry: { metrics: { address: 127.0.0.1:${telemetry} } }
+  telemetry: { metrics: { address: 127.0.0.1:${o.telemetry} } }
   pipelines:
-    metrics: { receivers: [otlp], processors: [${processors}], exporters: [otlp, otlphttp] }
-    logs: { receivers: [otlp], processors: [${processors}], exporters: [otlp, otlphttp] }
-    traces: { receivers: [otlp], processors: [${processors}], exporters: [otlp, otlphttp] }
+${pipelines.join('\n')}
 `;
+}
+
+/** `n` distinct one-resource log requests, the i-th padded by i × `pad` bytes. */
+function distinctLogRequests(n: number, tag: string, pad: number): Buffer[] {
+  return Array.from({ length: n }, (_, i) => {
+    const logs = sampleLogs();
+    logs[0].schemaUrl = `${tag}-${i}-${'x'.repeat(i * pad)}`;
+    return Buffer.from(encodeLogsRequest(logs));
+  });
+}
+
+/** Each resource of a request, as a one-resource request (base64), so batching cannot hide a mix-up. */
+function splitResources(body: Uint8Array): string[] {
+  const out: string[] = [];
+  const r = new ProtoReader(body);
+  while (r.pos < r.len) {
+    const at = r.pos;
+    assert.equal(r.uint32(), 0x0a);
+    r.pos = r.lenEnd();
+    out.push(Buffer.from(body.subarray(at, r.pos)).toString('base64'));
+  }
+  return out;
 }
 
 async function sendAll(processors: string): Promise<{ got: Received[]; accepted: string }> {
   const [http, telemetry] = [await freePort(), await freePort()];
-  const d = await Daemon.start([config(http, telemetry, processors)]);
+  const d = await Daemon.start([config({ protocol: 'http', port: http, telemetry, processors, to: 'otlp, otlphttp' })]);
   try {
     const start = server.received.length;
     for (const [signal, req] of Object.entries(REQUESTS)) assert.equal((await post(http, PATHS[signal as Signal], Buffer.from(req.body), PROTO)).status, 200);
@@ -107,37 +137,15 @@ test('wire batches exported over gRPC while earlier exports are still waiting ea
   const n = 12;
   // Slow answers keep several exports in flight at once, so pooled request buffers would collide if ever shared.
   server.scriptGrpc(...Array.from({ length: n }, () => ({ kind: 'slow' as const, ms: 150 })));
-  const d = await Daemon.start([
-    `receivers:
-  otlp:
-    protocols:
-      http: { endpoint: 127.0.0.1:${http} }
-processors:
-  batch: { timeout: 1ms, send_batch_size: 1 }
-exporters:
-  otlp:
-    endpoint: ${server.grpcEndpoint}
-    tls: { insecure: true }
-    compression: none
-    sending_queue: { num_consumers: 4 }
-service:
-  telemetry: { metrics: { address: 127.0.0.1:${telemetry} } }
-  pipelines:
-    logs: { receivers: [otlp], processors: [batch], exporters: [otlp] }
-`,
-  ]);
+  const d = await Daemon.start([config({ protocol: 'http', port: http, telemetry, processors: 'batch/one', to: 'otlp', pipelines: ['logs'] })]);
   try {
     const start = server.received.length;
-    const bodies = Array.from({ length: n }, (_, i) => {
-      const logs = sampleLogs();
-      logs[0].schemaUrl = `request-${i}-${'x'.repeat(i * 500)}`;
-      return encodeLogsRequest(logs);
-    });
-    const answers = await Promise.all(bodies.map((b) => post(http, '/v1/logs', Buffer.from(b), PROTO)));
+    const bodies = distinctLogRequests(n, 'request', 500);
+    const answers = await Promise.all(bodies.map((b) => post(http, '/v1/logs', b, PROTO)));
     assert.deepEqual(answers.map((a) => a.status), bodies.map(() => 200));
     await waitFor(() => server.received.length - start >= n, `${n} exports`);
     const got = server.received.slice(start).filter((r) => r.protocol === 'grpc');
-    const sent = new Set(bodies.map((b) => Buffer.from(b).toString('base64')));
+    const sent = new Set(bodies.map((b) => b.toString('base64')));
     const arrived = got.flatMap((r) => splitResources(r.body));
     assert.equal(arrived.length, n);
     for (const body of arrived) assert.ok(sent.has(body), 'every resource arrived as one of the requests sent, byte for byte');
@@ -147,54 +155,24 @@ service:
   }
 });
 
-/** Each resource of a request, as a one-resource request (base64), so batching cannot hide a mix-up. */
-function splitResources(body: Uint8Array): string[] {
-  const out: string[] = [];
-  const r = new ProtoReader(body);
-  while (r.pos < r.len) {
-    const at = r.pos;
-    assert.equal(r.uint32(), 0x0a);
-    r.pos = r.lenEnd();
-    out.push(Buffer.from(body.subarray(at, r.pos)).toString('base64'));
-  }
-  return out;
-}
-
 test('over the gRPC receiver too: requests of every size, sent together, are forwarded byte for byte', async () => {
   const [grpcPort, telemetry] = [await freePort(), await freePort()];
-  const d = await Daemon.start([
-    `receivers:
-  otlp:
-    protocols:
-      grpc: { endpoint: 127.0.0.1:${grpcPort} }
-processors:
-  batch: { timeout: 200ms }
-exporters:
-  otlphttp:
-    endpoint: ${server.httpUrl}
-    compression: none
-service:
-  telemetry: { metrics: { address: 127.0.0.1:${telemetry} } }
-  pipelines:
-    logs: { receivers: [otlp], processors: [batch], exporters: [otlphttp] }
-`,
-  ]);
-  const client = new grpc.Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
+  const d = await Daemon.start([config({ protocol: 'grpc', port: grpcPort, telemetry, processors: 'batch/200ms', to: 'otlphttp', pipelines: ['logs'] })]);
+  // Every other request gzip-compressed.
+  const clients = [
+    new grpc.Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure(), { 'grpc.default_compression_algorithm': 2 }),
+    new grpc.Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure()),
+  ];
   try {
     const start = server.received.length;
-    // From a few hundred bytes to several HTTP/2 DATA frames; every other one gzip-compressed.
-    const bodies = Array.from({ length: 10 }, (_, i) => {
-      const logs = sampleLogs();
-      logs[0].schemaUrl = `grpc-${i}-${'y'.repeat(i * 7000)}`;
-      return Buffer.from(encodeLogsRequest(logs));
-    });
+    // From a few hundred bytes to several HTTP/2 DATA frames.
+    const bodies = distinctLogRequests(10, 'grpc', 7000);
     const identity = (b: Buffer) => b;
     await Promise.all(
       bodies.map(
         (body, i) =>
           new Promise<void>((resolve, reject) => {
-            const c = i % 2 ? client : gzipClient(grpcPort);
-            c.makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', identity, identity, body, new grpc.Metadata(), (err) => (err ? reject(err) : resolve()));
+            clients[i % 2].makeUnaryRequest('/opentelemetry.proto.collector.logs.v1.LogsService/Export', identity, identity, body, new grpc.Metadata(), (err) => (err ? reject(err) : resolve()));
           }),
       ),
     );
@@ -204,14 +182,7 @@ service:
     const arrived = server.received.slice(start).flatMap((r) => splitResources(r.body)).sort();
     assert.deepEqual(arrived, bodies.map((b) => b.toString('base64')).sort());
   } finally {
-    client.close();
-    for (const c of gzipClients) c.close();
+    for (const c of clients) c.close();
     await d.stop();
   }
 });
-
-const gzipClients: grpc.Client[] = [];
-function gzipClient(port: number): grpc.Client {
-  gzipClients[0] ??= new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.default_compression_algorithm': 2 });
-  return gzipClients[0];
-}
