@@ -4,6 +4,9 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { sampleLogs, sampleMetrics, sampleTraces } from '../../otlp/proto/fixtures';
 import { FaultServer } from '../../../test/support/fault-server';
+import { waitFor } from '../../../test/e2e/harness';
+import { decodeLogsRequestWire, encodeLogsRequest } from '../../otlp/proto';
+import { BufferPool } from '../otlp_common/buffer-pool';
 import type { SendFailure } from '../otlp_common/classify';
 import { GrpcSender, parseGrpcEndpoint, type GrpcSenderConfig } from './send';
 
@@ -114,4 +117,25 @@ test('compression gzip shrinks what goes on the wire; none does not', async () =
   const last = server.requests('grpc').at(-1)!;
   assert.deepStrictEqual(last.batch, { signal: 'logs', resourceLogs: logs });
   assert.ok(sent.gzip * 3 < sent.none, `gzip ${sent.gzip} bytes vs none ${sent.none}`);
+});
+
+test('a wire-form batch is encoded into a pooled buffer that stays lent until the call has ended, then is reused', async () => {
+  const pool = new BufferPool();
+  const s = new GrpcSender({ endpoint: server.grpcEndpoint, headers: {}, compression: 'none', timeout: 5000, tls: insecure }, pool);
+  try {
+    const wire = () => ({ signal: 'logs' as const, resourceLogs: decodeLogsRequestWire(encodeLogsRequest(sampleLogs())).data });
+    const start = server.received.length;
+    server.scriptGrpc({ kind: 'slow', ms: 300 });
+    const inFlight = s.send(wire());
+    await waitFor(() => server.received.length > start, 'the request to reach the server');
+    assert.equal(pool.idle, 0, 'lent while the call is waiting for its answer');
+    await inFlight;
+    assert.equal(pool.idle, 1, 'given back once the call ended');
+    await s.send(wire());
+    assert.equal(pool.idle, 1, 'the next send borrowed the same buffer and gave it back');
+    const bodies = server.received.slice(start).map((r) => Buffer.from(r.body).toString('base64'));
+    assert.deepEqual(bodies, [0, 1].map(() => Buffer.from(encodeLogsRequest(sampleLogs())).toString('base64')));
+  } finally {
+    s.close();
+  }
 });

@@ -46,9 +46,11 @@ const identity = (b: Buffer): Buffer => b;
 export class GrpcSender {
   private readonly client: grpc.Client;
   private readonly metadata: grpc.Metadata;
-  private readonly buffers = new BufferPool();
-
-  constructor(private readonly config: GrpcSenderConfig) {
+  /** @param buffers where wire-form batches are encoded (a parameter so tests can watch the lending) */
+  constructor(
+    private readonly config: GrpcSenderConfig,
+    private readonly buffers = new BufferPool(),
+  ) {
     const { target, secure } = parseGrpcEndpoint(config.endpoint, config.tls);
     const tls = config.tls;
     const creds = secure
