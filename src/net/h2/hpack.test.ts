@@ -1,6 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as http2 from 'node:http2';
+import * as net from 'node:net';
 import { HpackDecoder, HpackEncoder, HpackError } from './hpack';
+import { prng } from '../../otlp/proto/fixtures-wire';
 
 type Field = [string, string];
 
@@ -127,6 +130,271 @@ describe('HPACK decoder: dynamic table size', () => {
     step(d, '4100', [[':authority', '']], [[':authority', '']], 42);
     // 'x' * 40 under :authority is 10 + 40 + 32 = 82 octets > 64.
     step(d, `4128${'78'.repeat(40)}`, [[':authority', 'x'.repeat(40)]], [], 0);
+  });
+});
+
+// --- Differential test against nghttp2's encoder (node:http2's client) -----
+
+const FRAME_HEADERS = 0x1;
+const FRAME_SETTINGS = 0x4;
+const FRAME_CONTINUATION = 0x9;
+const FLAG_END_HEADERS = 0x4;
+const FLAG_PADDED = 0x8;
+const FLAG_PRIORITY = 0x20;
+const SETTINGS_HEADER_TABLE_SIZE = 0x1;
+const PREFACE_LENGTH = 24; // PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n
+
+function settingsFrame(params: Array<[number, number]>, ack = false): Buffer {
+  const f = Buffer.alloc(9 + 6 * params.length);
+  f.writeUIntBE(6 * params.length, 0, 3);
+  f[3] = FRAME_SETTINGS;
+  f[4] = ack ? 1 : 0;
+  params.forEach(([id, value], i) => {
+    f.writeUInt16BE(id, 9 + 6 * i);
+    f.writeUInt32BE(value, 11 + 6 * i);
+  });
+  return f;
+}
+
+/**
+ * A bare TCP server that plays an HTTP/2 server just far enough for a
+ * node:http2 client to send requests: it answers the preface with an empty
+ * SETTINGS frame and a SETTINGS ack, then keeps every header block the client
+ * sends (HEADERS without padding and priority, CONTINUATIONs joined until
+ * END_HEADERS) as raw bytes, in order.
+ */
+class HeaderBlockRecorder {
+  readonly blocks: Buffer[] = [];
+  private readonly server = net.createServer((s) => this.accept(s));
+  private socket: net.Socket | undefined;
+  private pending = Buffer.alloc(0);
+  private prefaceSeen = false;
+  private fragments: Buffer[] | undefined;
+  private waiter: { count: number; resolve: () => void } | undefined;
+  private failure: Error | undefined;
+
+  listen(): Promise<number> {
+    return new Promise((resolve) => this.server.listen(0, '127.0.0.1', () => resolve((this.server.address() as net.AddressInfo).port)));
+  }
+
+  /** Sends a frame to the client. */
+  send(frame: Buffer): void {
+    this.socket!.write(frame);
+  }
+
+  /** Resolves once `count` blocks have arrived in all. */
+  waitForBlocks(count: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiter = { count, resolve };
+      this.check(reject);
+    });
+  }
+
+  close(): Promise<void> {
+    this.socket?.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(s: net.Socket): void {
+    this.socket = s;
+    s.on('error', () => {});
+    s.write(Buffer.concat([settingsFrame([]), settingsFrame([], true)]));
+    s.on('data', (chunk: Buffer) => {
+      try {
+        this.parse(chunk);
+      } catch (e) {
+        this.failure = e as Error;
+      }
+      this.check();
+    });
+  }
+
+  private check(reject?: (e: Error) => void): void {
+    if (this.failure) return reject?.(this.failure);
+    if (this.waiter && this.blocks.length >= this.waiter.count) {
+      const { resolve } = this.waiter;
+      this.waiter = undefined;
+      resolve();
+    }
+  }
+
+  private parse(chunk: Buffer): void {
+    this.pending = Buffer.concat([this.pending, chunk]);
+    if (!this.prefaceSeen) {
+      if (this.pending.length < PREFACE_LENGTH) return;
+      assert.equal(this.pending.toString('latin1', 0, PREFACE_LENGTH), 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+      this.pending = this.pending.subarray(PREFACE_LENGTH);
+      this.prefaceSeen = true;
+    }
+    while (this.pending.length >= 9) {
+      const length = this.pending.readUIntBE(0, 3);
+      if (this.pending.length < 9 + length) return;
+      const type = this.pending[3];
+      const flags = this.pending[4];
+      const payload = this.pending.subarray(9, 9 + length);
+      this.pending = this.pending.subarray(9 + length);
+      if (type === FRAME_HEADERS) {
+        assert.equal(this.fragments, undefined, 'HEADERS while a header block is open');
+        let start = 0;
+        let end = payload.length;
+        if (flags & FLAG_PADDED) {
+          end -= payload[0];
+          start = 1;
+        }
+        if (flags & FLAG_PRIORITY) start += 5;
+        this.fragments = [payload.subarray(start, end)];
+      } else if (type === FRAME_CONTINUATION) {
+        assert.ok(this.fragments, 'CONTINUATION without a header block open');
+        this.fragments.push(payload);
+      } else {
+        assert.equal(this.fragments, undefined, `frame type ${type} inside a header block`);
+        continue;
+      }
+      if (flags & FLAG_END_HEADERS) {
+        this.blocks.push(Buffer.concat(this.fragments));
+        this.fragments = undefined;
+      }
+    }
+  }
+}
+
+interface SentRequest {
+  headers: http2.OutgoingHttpHeaders;
+  /** The header list as it must come out of the decoder: pseudo-headers, then the rest, each in the order given. */
+  expected: string[];
+}
+
+/**
+ * Random header lists that keep nghttp2's encoder busy: names and values
+ * from small alphabets, many repeated (indexed fields), new names each time
+ * (the table fills and evicts), long and empty values, fields with several
+ * values, never-indexed (sensitive) fields, and a value per request carrying
+ * three octets out of 1-255 among frequent letters so every octet but NUL
+ * passes through Huffman coding somewhere.
+ */
+function randomRequests(seed: number, count: number, first: number): SentRequest[] {
+  const rand = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+  const str = (min: number, max: number, alphabet: string): string => {
+    let s = '';
+    for (let n = min + Math.floor(rand() * (max - min + 1)); n > 0; n--) s += alphabet[Math.floor(rand() * alphabet.length)];
+    return s;
+  };
+  const NAME = 'abcdefghijklmnopqrstuvwxyz0123456789-';
+  const VALUE = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_./:;=,%"\u00e9\u00fc\u00ff';
+  const NAMES = ['x-a', 'x-bb', 'x-ccc', 'x-tenant', 'content-type', 'user-agent', 'accept', 'cache-control', 'grpc-timeout', 'grpc-encoding', 'authorization', 'etag'];
+  const seen: string[] = ['', 'application/grpc', 'gzip', 'trailers'];
+  const value = (): string => {
+    const r = rand();
+    if (r < 0.3) return pick(seen);
+    let v: string;
+    if (r < 0.4) v = '';
+    else if (r < 0.5) v = str(200, 3000, VALUE);
+    else v = str(1, 40, VALUE);
+    seen.push(v);
+    return v;
+  };
+  const out: SentRequest[] = [];
+  for (let i = first; i < first + count; i++) {
+    const pseudo: Array<[string, string]> = [
+      [':method', pick(['GET', 'POST', 'PUT', 'DELETE'])],
+      [':scheme', pick(['http', 'https'])],
+      [':authority', pick(['127.0.0.1', 'collector.example:4317', 'localhost'])],
+      [':path', pick(['/', '/index.html', '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', `/${str(0, 60, VALUE.slice(0, 62) + '/')}`])],
+    ];
+    for (let j = pseudo.length - 1; j > 0; j--) {
+      const k = Math.floor(rand() * (j + 1));
+      [pseudo[j], pseudo[k]] = [pseudo[k], pseudo[j]];
+    }
+    const headers: http2.OutgoingHttpHeaders = {};
+    const expected: string[] = [];
+    for (const [n, v] of pseudo) {
+      headers[n] = v;
+      expected.push(n, v);
+    }
+    // 1-255: node:http2 joins a request's headers with NUL between them, so a NUL in a value does not arrive as sent.
+    const octets = [0, 1, 2].map((k) => String.fromCharCode(1 + ((3 * i + k) % 255))).join('');
+    const regular: Array<[string, string | string[]]> = [['x-octets', `${'e'.repeat(20)}${octets}${'t'.repeat(20)}`]];
+    for (let n = Math.floor(rand() * 10); n > 0; n--) {
+      const name = rand() < 0.6 ? pick(NAMES) : `x-${str(1, 12, NAME)}`;
+      if (regular.some(([m]) => m === name)) continue;
+      regular.push([name, name.startsWith('x-') && rand() < 0.15 ? [value(), value(), value()] : value()]);
+    }
+    if (i % 50 === 7) regular.push(['x-huge', str(20_000, 20_000, VALUE)]); // over 16 KiB: HEADERS + CONTINUATION
+    for (const [n, v] of regular) {
+      headers[n] = v;
+      for (const one of Array.isArray(v) ? v : [v]) expected.push(n, one);
+    }
+    if (rand() < 0.15) (headers as Record<symbol, string[]>)[http2.sensitiveHeaders] = regular.filter(() => rand() < 0.5).map(([n]) => n);
+    out.push({ headers, expected });
+  }
+  return out;
+}
+
+describe('HPACK decoder: against node:http2\'s encoder (nghttp2: Huffman coding, dynamic table, size updates)', () => {
+  it('decodes 200 random requests on one connection to exactly the header lists sent', { timeout: 15_000 }, async () => {
+    const recorder = new HeaderBlockRecorder();
+    const port = await recorder.listen();
+    const client = http2.connect(`http://127.0.0.1:${port}`, {
+      maxSendHeaderBlockLength: 256 * 1024,
+      paddingStrategy: http2.constants.PADDING_STRATEGY_MAX,
+    });
+    client.on('error', () => {});
+    let settingsSeen = 0;
+    const remoteSettings = (n: number): Promise<void> =>
+      new Promise((resolve) => {
+        const target = settingsSeen + n;
+        const on = (): void => {
+          if (++settingsSeen < target) return;
+          client.off('remoteSettings', on);
+          resolve();
+        };
+        client.on('remoteSettings', on);
+      });
+    const send = (requests: SentRequest[]): void => {
+      for (const r of requests) client.request(r.headers, { endStream: true }).on('error', () => {});
+    };
+    try {
+      const firstSettings = remoteSettings(1);
+      // 1: the default 4096-octet table.
+      const phase1 = randomRequests(0x4ac4, 100, 0);
+      await firstSettings;
+      send(phase1);
+      await recorder.waitForBlocks(100);
+      // 2: the table shrinks to 256 octets: the next block starts with a size update and entries are evicted.
+      let settings = remoteSettings(1);
+      recorder.send(settingsFrame([[SETTINGS_HEADER_TABLE_SIZE, 256]]));
+      await settings;
+      const phase2 = randomRequests(0x4ac5, 50, 100);
+      send(phase2);
+      await recorder.waitForBlocks(150);
+      // 3: to 0 and then 1024 before the next block: two size updates in it.
+      settings = remoteSettings(2);
+      recorder.send(Buffer.concat([settingsFrame([[SETTINGS_HEADER_TABLE_SIZE, 0]]), settingsFrame([[SETTINGS_HEADER_TABLE_SIZE, 1024]])]));
+      await settings;
+      const phase3 = randomRequests(0x4ac6, 50, 150);
+      send(phase3);
+      await recorder.waitForBlocks(200);
+
+      const sent = [...phase1, ...phase2, ...phase3];
+      assert.equal(recorder.blocks.length, sent.length);
+      assert.deepEqual(recorder.blocks[100].subarray(0, 3), hex('3fe101'), 'size update to 256 (31 + 225)');
+      assert.deepEqual(recorder.blocks[150].subarray(0, 4), hex('20 3fe107'), 'size updates to 0, then 1024 (31 + 993)');
+      const d = new HpackDecoder();
+      let evictedTo256 = false;
+      recorder.blocks.forEach((block, i) => {
+        assert.deepEqual(d.decode(block), { fields: sent[i].expected, tooLarge: false }, `request ${i}`);
+        if (i >= 100 && i < 150) {
+          assert.ok(d.tableSize() <= 256);
+          evictedTo256 ||= d.tableEntries().length > 0;
+        }
+      });
+      assert.ok(evictedTo256, 'the 256-octet table held entries');
+      assert.ok(recorder.blocks.some((b) => b.length > 16_384), 'a block spanned HEADERS and CONTINUATION');
+    } finally {
+      client.destroy();
+      await recorder.close();
+    }
   });
 });
 
