@@ -1,32 +1,39 @@
 /**
- * A unary-only gRPC server on node:http2 (gRPC over HTTP/2, PROTOCOL-HTTP2.md),
- * enough for the OTLP Export calls: POST to a fixed path, one length-prefixed
- * request message (identity, gzip or deflate), one response message or a
- * status. Where the protocol leaves the server a choice (which status for
- * which malformed request), it answers as grpc-go does, so clients see the
- * same codes as from the Go collector.
+ * A unary-only gRPC server (gRPC over HTTP/2, PROTOCOL-HTTP2.md), enough for
+ * the OTLP Export calls: POST to a fixed path, one length-prefixed request
+ * message (identity, gzip or deflate), one response message or a status.
+ * Where the protocol leaves the server a choice (which status for which
+ * malformed request), it answers as grpc-go does, so clients see the same
+ * codes as from the Go collector.
  *
- * Like the other protocol servers it never listens: the listener registry
- * hands it accepted connections (`inject`). Per call it keeps one small state
- * object on the stream and shares its event listeners between calls; the
- * request's DATA chunks are kept as they come and joined once (not at all
- * when one chunk holds the message), then decompressed synchronously with
- * the output bounded by the size limit, so a compression bomb costs at most
- * the limit.
+ * HTTP/2 is our own (h2/server-connection.ts), not node:http2, for its
+ * per-request cost. Like the other protocol servers it never listens: the
+ * listener registry hands it accepted connections (`inject`). The request's
+ * DATA arrives as views of the socket's chunks, kept as they come and joined
+ * once (not at all when one frame holds the message), then decompressed
+ * synchronously with the output bounded by the size limit, so a compression
+ * bomb costs at most the limit. An answer is one HEADERS, one DATA and the
+ * trailers, written together with whatever else the connection answers in
+ * the same turn of the event loop.
  */
-import * as http2 from 'node:http2';
+import { EventEmitter } from 'node:events';
 import type * as net from 'node:net';
-import type * as tls from 'node:tls';
+import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import { GrpcStatus } from './grpc-status';
+import { HpackEncoder } from './h2/hpack';
+import type { H2Settings, H2Stream, StreamHandler } from './h2/connection';
+import { H2ServerConnection, type RequestHeaders } from './h2/server-connection';
 import { InjectedSockets } from './injected-sockets';
 import { tlsServerOptions, type TlsMaterial } from './tls-options';
+
+export type { RequestHeaders } from './h2/server-connection';
 
 export interface GrpcCall {
   /** The request message, decompressed. */
   readonly request: Buffer;
-  /** The request's HTTP/2 headers (lower-case names); `grpcMetadata` turns them into gRPC metadata. */
-  readonly headers: http2.IncomingHttpHeaders;
+  /** The request's HTTP/2 headers (lower-case names, as node:http2 gives them); `grpcMetadata` turns them into gRPC metadata. */
+  readonly headers: RequestHeaders;
   /** The client's address without the port (`127.0.0.1`, `::1`). */
   readonly peer: string;
 }
@@ -57,54 +64,58 @@ const ACCEPT_ENCODING = 'identity,deflate,gzip';
 /**
  * Flow-control windows. With HTTP/2's 64 KiB default a client sending large
  * messages waits for a WINDOW_UPDATE, i.e. for a turn of our event loop,
- * every 32 KiB: more frames and event-loop turns per call (about a quarter
- * of the CPU of a 90 KB call) and latency while the loop is busy. The
- * connection window also bounds what one client can push into memory per
- * turn, so it stays a few MiB rather than grpc-go's 16 MiB maximum.
+ * every 32 KiB: more frames and event-loop turns per call and latency while
+ * the loop is busy. The connection window also bounds what one client can
+ * push into memory per turn, so it stays a few MiB rather than grpc-go's
+ * 16 MiB maximum.
  */
-const STREAM_WINDOW = 1024 * 1024;
-const CONNECTION_WINDOW = 4 * 1024 * 1024;
-const kCall = Symbol('grpcCall');
+const SETTINGS: H2Settings = {
+  streamWindow: 1024 * 1024,
+  connectionWindow: 4 * 1024 * 1024,
+  // grpc-go's and node:http2's default is unbounded; a bound keeps one client from opening streams without end.
+  maxConcurrentStreams: 1000,
+  // node:http2's default, which this server had before.
+  maxHeaderListSize: 65_535,
+};
 const EMPTY = Buffer.alloc(0);
-
-type CallStream = http2.ServerHttp2Stream & { [kCall]?: UnaryCall };
+const hpack = new HpackEncoder();
+/** The headers of every successful answer and its trailers: the same bytes each time. */
+const OK_HEADERS = hpack.encode([[':status', '200'], ['content-type', 'application/grpc'], ['grpc-accept-encoding', ACCEPT_ENCODING]]);
+const OK_TRAILERS = hpack.encode([['grpc-status', '0']]);
 
 export class GrpcServer {
-  private readonly server: http2.Http2Server | http2.Http2SecureServer;
+  /** Where injected sockets go: a TLS server (ALPN h2) or, in plain text, straight to a connection. */
+  private readonly acceptor: EventEmitter;
   private readonly connections = new InjectedSockets();
-  private readonly sessions = new Set<http2.ServerHttp2Session>();
+  private readonly sessions = new Set<H2ServerConnection>();
   private closed: Promise<void> | undefined;
 
   constructor(private readonly options: GrpcServerOptions) {
-    const common: http2.ServerOptions = {
-      // Node's per-session memory cap answers ENHANCE_YOUR_CALM under bursts
-      // of large messages; the message-size limit bounds each call instead
-      // (grpc-js makes the same choice).
-      maxSessionMemory: Number.MAX_SAFE_INTEGER,
-      maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
-      settings: { initialWindowSize: STREAM_WINDOW },
-    };
     const t = options.tls;
-    this.server = t
-      ? http2.createSecureServer({ ...common, ...tlsServerOptions(t) })
-      : http2.createServer(common);
-    this.server.setTimeout(0);
-    this.server.on('stream', (stream: CallStream, headers: http2.IncomingHttpHeaders) => this.onStream(stream, headers));
-    this.server.on('session', (session: http2.ServerHttp2Session) => this.onSession(session));
-    // A TLS client that did not negotiate h2 would otherwise hold its socket for 10 s.
-    this.server.on('unknownProtocol', (socket: tls.TLSSocket) => socket.destroy());
-    // Errors of an established TLS socket are the server user's to handle (nodejs/node#35824).
-    this.server.on('secureConnection', (socket: tls.TLSSocket) => socket.on('error', ignore));
+    if (t) {
+      const server = tls.createServer({ ...tlsServerOptions(t), ALPNProtocols: ['h2'] });
+      server.on('secureConnection', (socket: tls.TLSSocket) => {
+        socket.on('error', ignore);
+        // A client that did not negotiate h2 is not speaking gRPC.
+        if (socket.alpnProtocol !== 'h2') return void socket.destroy();
+        this.connect(socket);
+      });
+      server.on('tlsClientError', ignore);
+      this.acceptor = server;
+    } else {
+      this.acceptor = new EventEmitter();
+      this.acceptor.on('connection', (socket: net.Socket) => this.connect(socket));
+    }
   }
 
   inject(socket: net.Socket): void {
-    this.connections.inject(socket, this.server);
+    this.connections.inject(socket, this.acceptor);
   }
 
-  /** GOAWAY to every session; calls in flight finish, idle sessions close; at `deadline` the rest are destroyed. */
+  /** GOAWAY to every connection; calls in flight finish, idle connections close; at `deadline` the rest are destroyed. */
   close(deadline: number): Promise<void> {
     if (!this.closed) {
-      for (const session of this.sessions) closeSession(session);
+      for (const session of this.sessions) session.goAway();
       this.closed = this.connections.whenClosed(deadline, () => {
         for (const session of this.sessions) session.destroy();
       });
@@ -112,31 +123,21 @@ export class GrpcServer {
     return this.closed;
   }
 
-  private onSession(session: http2.ServerHttp2Session): void {
+  private connect(socket: net.Socket): void {
+    const session = new H2ServerConnection(socket, SETTINGS, (stream, headers) => this.onStream(stream, headers));
     this.sessions.add(session);
-    session.on('error', ignore);
-    try {
-      session.setLocalWindowSize(CONNECTION_WINDOW);
-    } catch {
-      // the session closed meanwhile
-    }
-    session.once('close', () => this.sessions.delete(session));
+    socket.once('close', () => this.sessions.delete(session));
     // A TLS handshake that completes after close() began.
-    if (this.closed) closeSession(session);
+    if (this.closed) session.goAway();
   }
 
-  private onStream(stream: CallStream, headers: http2.IncomingHttpHeaders): void {
-    stream.on('error', ignore);
+  private onStream(stream: H2Stream, headers: RequestHeaders): void {
     const early = checkHeaders(headers);
     if (early) return void respondEarly(stream, early.httpStatus, early);
-    const route = this.options.route(headers[':path'] ?? '');
+    const route = this.options.route((headers[':path'] as string | undefined) ?? '');
     if (typeof route !== 'function') return void respondEarly(stream, 200, route);
     const call = new UnaryCall(stream, headers, route, this.options.maxRecvBytes);
-    stream[kCall] = call;
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    stream.on('close', onClose);
-    stream.on('wantTrailers', onWantTrailers);
+    stream.handler = call;
     const timeout = headers['grpc-timeout'];
     if (timeout !== undefined) call.timer = setTimeout(onDeadline, parseTimeout(timeout as string), call);
   }
@@ -146,7 +147,7 @@ export class GrpcServer {
  * One unary call: the request as it arrives, then the answer. The listeners
  * below are shared by every call and find this through the stream.
  */
-class UnaryCall implements GrpcCall {
+class UnaryCall implements GrpcCall, StreamHandler {
   request: Buffer = EMPTY;
   readonly peer: string;
   timer: NodeJS.Timeout | undefined;
@@ -167,12 +168,12 @@ class UnaryCall implements GrpcCall {
   private compressed = false;
 
   constructor(
-    readonly stream: CallStream,
-    readonly headers: http2.IncomingHttpHeaders,
+    readonly stream: H2Stream,
+    readonly headers: RequestHeaders,
     private readonly handler: GrpcUnaryHandler,
     private readonly limit: number,
   ) {
-    this.peer = stream.session?.socket?.remoteAddress ?? 'unknown';
+    this.peer = stream.remoteAddress ?? 'unknown';
   }
 
   data(chunk: Buffer): void {
@@ -248,12 +249,9 @@ class UnaryCall implements GrpcCall {
     frame[0] = 0;
     frame.writeUInt32BE(response.length, 1);
     response.copy(frame, 5);
-    try {
-      this.stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-accept-encoding': ACCEPT_ENCODING }, { waitForTrailers: true });
-      this.stream.end(frame);
-    } catch {
-      // The stream went away between the check and the write.
-    }
+    this.stream.respond(OK_HEADERS, false);
+    this.stream.data(frame);
+    this.stream.trailers(OK_TRAILERS);
   }
 
   fail(code: number, details: string, statusDetails?: Buffer): void {
@@ -267,7 +265,13 @@ class UnaryCall implements GrpcCall {
     this.answered = true;
     if (this.timer) clearTimeout(this.timer);
     this.parts = [];
-    return !this.stream.destroyed && !this.stream.closed;
+    return !this.stream.closed;
+  }
+
+  /** The stream closed (answered, reset, or its connection gone): nothing more to write. */
+  close(): void {
+    this.answered = true;
+    if (this.timer) clearTimeout(this.timer);
   }
 }
 
@@ -284,42 +288,12 @@ function gunzip(body: Buffer, limit: number): Buffer {
   return zlib.gunzipSync(body, { maxOutputLength: limit, chunkSize });
 }
 
-function onData(this: CallStream, chunk: Buffer): void {
-  this[kCall]!.data(chunk);
-}
-
-function onEnd(this: CallStream): void {
-  this[kCall]!.end();
-}
-
-function onClose(this: CallStream): void {
-  const call = this[kCall]!;
-  call.answered = true;
-  if (call.timer) clearTimeout(call.timer);
-}
-
-function onWantTrailers(this: CallStream): void {
-  try {
-    this.sendTrailers({ 'grpc-status': '0' });
-  } catch {
-    // closed meanwhile
-  }
-}
-
 function onDeadline(call: UnaryCall): void {
   call.timer = undefined;
   call.fail(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded');
 }
 
 function ignore(): void {}
-
-function closeSession(session: http2.ServerHttp2Session): void {
-  try {
-    session.close();
-  } catch {
-    session.destroy();
-  }
-}
 
 interface EarlyStatus extends GrpcError {
   httpStatus: number;
@@ -329,8 +303,8 @@ interface EarlyStatus extends GrpcError {
  * A request the transport refuses before any handler sees it, with grpc-go's
  * HTTP status and gRPC code for the same fault.
  */
-function checkHeaders(headers: http2.IncomingHttpHeaders): EarlyStatus | undefined {
-  const contentType = headers['content-type'];
+function checkHeaders(headers: RequestHeaders): EarlyStatus | undefined {
+  const contentType = headers['content-type'] as string | undefined;
   if (!isGrpcContentType(contentType)) {
     return { httpStatus: 415, code: GrpcStatus.INVALID_ARGUMENT, details: `invalid gRPC request content-type ${JSON.stringify(contentType ?? '')}` };
   }
@@ -364,24 +338,18 @@ function parseTimeout(value: string): number {
   return Math.min(Math.ceil(Number(m[1]) * TIMEOUT_UNIT_MS[m[2]]), 2 ** 31 - 1);
 }
 
-/** A trailers-only response: the status in the one HEADERS frame that ends the stream. */
-function respondEarly(stream: http2.ServerHttp2Stream, httpStatus: number, status: GrpcError): void {
-  if (stream.destroyed || stream.closed) return;
-  const headers: http2.OutgoingHttpHeaders = {
-    ':status': httpStatus,
-    'content-type': 'application/grpc',
-    'grpc-accept-encoding': ACCEPT_ENCODING,
-    'grpc-status': String(status.code),
-    'grpc-message': percentEncode(status.details),
-  };
-  if (status.statusDetails) headers['grpc-status-details-bin'] = status.statusDetails.toString('base64').replace(/=+$/, '');
-  try {
-    stream.respond(headers, { endStream: true });
-    // The client may still be sending (a message over the limit): stop reading it.
-    if (!stream.readableEnded && !stream.endAfterHeaders) stream.close(http2.constants.NGHTTP2_NO_ERROR);
-  } catch {
-    // The stream went away meanwhile.
-  }
+/** A trailers-only response: the status in the one HEADERS frame that ends the stream (and, if the client is still sending, RST_STREAM NO_ERROR). */
+function respondEarly(stream: H2Stream, httpStatus: number, status: GrpcError): void {
+  if (stream.closed) return;
+  const fields: Array<[string, string]> = [
+    [':status', String(httpStatus)],
+    ['content-type', 'application/grpc'],
+    ['grpc-accept-encoding', ACCEPT_ENCODING],
+    ['grpc-status', String(status.code)],
+    ['grpc-message', percentEncode(status.details)],
+  ];
+  if (status.statusDetails) fields.push(['grpc-status-details-bin', status.statusDetails.toString('base64').replace(/=+$/, '')]);
+  stream.respond(hpack.encode(fields), true);
 }
 
 /** `grpc-message`: UTF-8, with bytes outside printable ASCII and '%' percent-encoded (PROTOCOL-HTTP2.md). */
@@ -410,7 +378,7 @@ const LEGAL_TEXT = /^[ -~]*$/;
  * again, several comma-separated values apart), others as sent. Entries that
  * are not legal metadata are left out.
  */
-export function grpcMetadata(headers: http2.IncomingHttpHeaders, drop?: string): Map<string, string[]> {
+export function grpcMetadata(headers: RequestHeaders, drop?: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const key of Object.keys(headers)) {
     if (key.charCodeAt(0) === 0x3a /* : */ || NOT_METADATA.has(key) || key === drop || !LEGAL_KEY.test(key)) continue;
