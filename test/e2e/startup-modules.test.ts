@@ -43,12 +43,12 @@ test('the default config loads no exporter client, no OpenTelemetry SDK and no g
   for (const impl of ['otlp_grpc/send.js', 'otlp_http/send.js']) {
     assert.ok(!files.includes(`dist/src/exporters/${impl}`), `${impl} is not loaded`);
   }
-  // The OTLP receiver serves gRPC on node:http2 itself: no gRPC library at all.
+  // The OTLP receiver serves gRPC on its own HTTP/2: no gRPC library at all.
   assert.deepEqual(files.filter((f) => isPackage(f, '@grpc/grpc-js')), [], '@grpc/grpc-js is not loaded');
   assert.ok(files.includes('dist/src/net/grpc-server.js'), 'the receiver\'s gRPC server is');
 });
 
-test('an otlp (gRPC) exporter in the config loads its sender and @grpc/grpc-js', async () => {
+test('an otlp (gRPC) exporter in the config loads its sender and our gRPC client, and no gRPC library', async () => {
   const graph = await loadedModules(`
 receivers:
   otlp:
@@ -71,5 +71,6 @@ service:
 `);
   const send = graph.get('dist/src/exporters/otlp_grpc/send.js');
   assert.ok(send, 'the gRPC sender is loaded');
-  assert.ok(send.some((c) => isPackage(c, '@grpc/grpc-js')), 'the sender loads @grpc/grpc-js');
+  assert.ok(send.includes('dist/src/net/grpc-client.js'), 'the sender loads the gRPC client');
+  assert.deepEqual([...graph.keys()].filter((f) => isPackage(f, '@grpc/grpc-js')), [], '@grpc/grpc-js is not loaded');
 });

@@ -1,11 +1,13 @@
 /**
- * Sends one batch over OTLP/gRPC with a generic grpc-js client: the request
- * is already protobuf bytes, so the (de)serialisers are the identity and no
- * .proto files are loaded.
+ * Sends one batch over OTLP/gRPC on our own unary gRPC client
+ * (net/grpc-client.ts): the request is already protobuf bytes, and goes out
+ * as those bytes (no framing copy).
  */
 import fs from 'node:fs';
-import * as grpc from '@grpc/grpc-js';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import type { Batch, Signal } from '../../model/batch';
+import { GrpcChannel } from '../../net/grpc-client';
 import { BufferPool } from '../otlp_common/buffer-pool';
 import { classifyGrpcStatus, SendFailure } from '../otlp_common/classify';
 import { encodeRequest, readExportResponse } from '../otlp_common/codec';
@@ -41,68 +43,67 @@ export function parseGrpcEndpoint(endpoint: string, tls: TlsClientConfig): { tar
   return { target: endpoint.trim(), secure: !tls.insecure };
 }
 
-const identity = (b: Buffer): Buffer => b;
+/** `host:port` or `[v6]:port` apart. */
+function splitTarget(target: string): { host: string; port: number } {
+  const colon = target.lastIndexOf(':');
+  const host = target.slice(0, colon);
+  return { host: host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host, port: Number(target.slice(colon + 1)) };
+}
+
+/** The TLS options for the channel, as the Go collector's `tls` settings mean them. */
+function tlsOptions(t: TlsClientConfig, host: string): tls.ConnectionOptions {
+  const name = t.server_name_override;
+  const options: tls.ConnectionOptions = {
+    ca: t.ca_file ? fs.readFileSync(t.ca_file) : undefined,
+    key: t.key_file ? fs.readFileSync(t.key_file) : undefined,
+    cert: t.cert_file ? fs.readFileSync(t.cert_file) : undefined,
+    servername: name ?? (net.isIP(host) ? undefined : host),
+    rejectUnauthorized: !t.insecure_skip_verify,
+  };
+  if (t.insecure_skip_verify) options.checkServerIdentity = () => undefined;
+  else if (name) options.checkServerIdentity = (_host, cert) => tls.checkServerIdentity(name, cert);
+  return options;
+}
 
 export class GrpcSender {
-  private readonly client: grpc.Client;
-  private readonly metadata: grpc.Metadata;
+  private readonly channel: GrpcChannel;
   /** @param buffers where wire-form batches are encoded (a parameter so tests can watch the lending) */
   constructor(
     private readonly config: GrpcSenderConfig,
     private readonly buffers = new BufferPool(),
   ) {
     const { target, secure } = parseGrpcEndpoint(config.endpoint, config.tls);
-    const tls = config.tls;
-    const creds = secure
-      ? grpc.credentials.createSsl(
-          tls.ca_file ? fs.readFileSync(tls.ca_file) : null,
-          tls.key_file ? fs.readFileSync(tls.key_file) : null,
-          tls.cert_file ? fs.readFileSync(tls.cert_file) : null,
-          tls.insecure_skip_verify ? { checkServerIdentity: () => undefined, rejectUnauthorized: false } : undefined,
-        )
-      : grpc.credentials.createInsecure();
-    const options: grpc.ChannelOptions = {
-      // gzip = 2 in grpc-js's compression algorithm enum.
-      'grpc.default_compression_algorithm': config.compression === 'gzip' ? 2 : 0,
-      'grpc.primary_user_agent': 'otel-pipeline',
-      // Reconnect quickly when a collector comes back (the retry loop paces us).
-      'grpc.initial_reconnect_backoff_ms': 100,
-      'grpc.max_reconnect_backoff_ms': 1000,
-    };
-    if (tls.server_name_override) options['grpc.ssl_target_name_override'] = tls.server_name_override;
-    this.client = new grpc.Client(target, creds, options);
-    this.metadata = new grpc.Metadata();
-    for (const [k, v] of Object.entries(config.headers)) this.metadata.set(k.toLowerCase(), v);
-  }
-
-  /** Resolves with what the server refused in a partial_success; throws SendFailure. */
-  send(batch: Batch, abort?: AbortSignal): Promise<{ rejected: number; errorMessage: string }> {
-    if (abort?.aborted) return Promise.reject(new SendFailure('the export was cancelled', { retryable: true, reason: 'cancelled' }));
-    // Wire-form batches are copied into a pooled buffer, given back when the
-    // call has ended: grpc-js has framed (copied) or dropped the message by then.
-    let lent: Uint8Array | undefined;
-    const raw = encodeRequest(batch, 'proto', (size) => (lent = this.buffers.take(size)).subarray(0, size));
-    const body = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-    return new Promise((resolve, reject) => {
-      const options: grpc.CallOptions = this.config.timeout > 0 ? { deadline: Date.now() + this.config.timeout } : {};
-      const call = this.client.makeUnaryRequest<Buffer, Buffer>(GRPC_METHODS[batch.signal], identity, identity, body, this.metadata.clone(), options, (err, res) => {
-        if (lent) this.buffers.give(lent);
-        abort?.removeEventListener('abort', onAbort);
-        if (err) {
-          const trailer = err.metadata?.get('grpc-status-details-bin')[0];
-          reject(toFailure(err, typeof trailer === 'string' ? Buffer.from(trailer, 'base64') : trailer));
-        } else resolve(readExportResponse(batch.signal, res ?? Buffer.alloc(0), 'proto'));
-      });
-      const onAbort = (): void => call.cancel();
-      abort?.addEventListener('abort', onAbort, { once: true });
+    const { host, port } = splitTarget(target);
+    this.channel = new GrpcChannel({
+      host,
+      port,
+      tls: secure ? tlsOptions(config.tls, host) : undefined,
+      metadata: Object.entries(config.headers).map(([k, v]) => [k.toLowerCase(), v] as const),
+      gzip: config.compression === 'gzip',
+      userAgent: 'otel-pipeline',
     });
   }
 
-  close(): void {
-    this.client.close();
+  /** Resolves with what the server refused in a partial_success; throws SendFailure. */
+  async send(batch: Batch, abort?: AbortSignal): Promise<{ rejected: number; errorMessage: string }> {
+    if (abort?.aborted) throw new SendFailure('the export was cancelled', { retryable: true, reason: 'cancelled' });
+    // Wire-form batches are encoded into a pooled buffer, given back when the
+    // call is over and its bytes will not be read again (see CallOptions.released).
+    let lent: Uint8Array | undefined;
+    const raw = encodeRequest(batch, 'proto', (size) => (lent = this.buffers.take(size)).subarray(0, size));
+    const body = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    const outcome = await this.channel.unary(GRPC_METHODS[batch.signal], body, {
+      timeout: this.config.timeout,
+      signal: abort,
+      released: (reusable) => {
+        if (lent && reusable) this.buffers.give(lent);
+      },
+    });
+    if (outcome.code !== 0) throw classifyGrpcStatus(outcome.code, outcome.details, outcome.statusDetails);
+    return readExportResponse(batch.signal, outcome.response ?? Buffer.alloc(0), 'proto');
   }
-}
 
-function toFailure(err: grpc.ServiceError, trailer: Buffer | undefined): SendFailure {
-  return classifyGrpcStatus(err.code, err.details, trailer);
+  close(): void {
+    this.channel.close();
+  }
 }
