@@ -51,8 +51,13 @@ const noop = (): void => {};
 const IGNORE: StreamHandler = { data: noop, end: noop, close: noop };
 /** Output a peer leaves unread beyond this is a peer flooding us (pings, resets): the connection ends. */
 const MAX_UNREAD_OUTPUT = 16 * 1024 * 1024;
-/** Above this many bytes, what goes out in one turn is written as it is (one writev) rather than joined first. */
-const JOIN_LIMIT = 64 * 1024;
+/**
+ * What goes out in one turn is joined into one buffer when it is no larger
+ * than this; else written as it is (one writev), so DATA payloads are not
+ * copied: a copy of every export is memory outside V8's heap, whose growth
+ * brings on full collections.
+ */
+const JOIN_LIMIT = 4 * 1024;
 /** A header block longer than this many times SETTINGS_MAX_HEADER_LIST_SIZE (compressed) is refused undecoded: a CONTINUATION flood. */
 const MAX_BLOCK_FACTOR = 4;
 
