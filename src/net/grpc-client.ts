@@ -62,6 +62,7 @@ const SETTINGS: H2Settings = {
 };
 const hpack = new HpackEncoder();
 const DEFAULT_MAX_RESPONSE = 4 * 1024 * 1024;
+const CONNECT_TIMEOUT_MS = 20_000;
 
 export class GrpcChannel {
   private connection: H2ClientConnection | undefined;
@@ -129,35 +130,26 @@ export class GrpcChannel {
     for (const wake of this.waiting.splice(0)) wake();
   }
 
-  /** A connection with room for one more stream, waiting for one if need be. */
+  /** A connection with room for one more stream, waiting (within the call's deadline) for one if need be. */
   private async stream(deadline: number, signal: AbortSignal | undefined): Promise<H2ClientConnection> {
     for (;;) {
       if (this.closed) throw new CallFailure(GrpcStatus.UNAVAILABLE, 'the channel is closed');
-      const c = await this.connect();
+      const c = await bounded(this.connect(), deadline, signal);
       if (c.canOpen) return c;
       if (c.spent) {
         if (this.connection === c) this.connection = undefined;
         continue;
       }
-      // At the server's concurrency limit: wait for a stream to end (or the deadline).
-      await new Promise<void>((resolve, reject) => {
-        const wake = (): void => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        const timer = deadline ? setTimeout(() => {
-          this.waiting.splice(this.waiting.indexOf(wake), 1);
-          reject(new CallFailure(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded'));
-        }, Math.max(0, deadline - Date.now())) : undefined;
-        const onAbort = (): void => {
-          this.waiting.splice(this.waiting.indexOf(wake), 1);
-          if (timer) clearTimeout(timer);
-          reject(new CallFailure(GrpcStatus.CANCELLED, 'Cancelled on client'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        this.waiting.push(wake);
-      });
+      // At the server's concurrency limit: wait for a stream to end.
+      let wake!: () => void;
+      const woken = new Promise<void>((resolve) => (wake = resolve));
+      this.waiting.push(wake);
+      try {
+        await bounded(woken, deadline, signal);
+      } finally {
+        const i = this.waiting.indexOf(wake);
+        if (i >= 0) this.waiting.splice(i, 1);
+      }
     }
   }
 
@@ -184,8 +176,11 @@ export class GrpcChannel {
         reject(new CallFailure(GrpcStatus.UNAVAILABLE, `No connection established. Last error: ${err.message}`));
       };
       socket.once('error', fail);
+      // An address that never answers is given up on (grpc-js's minimum connect timeout); a call's own deadline may come first.
+      socket.setTimeout(CONNECT_TIMEOUT_MS, () => fail(new Error(`connecting timed out after ${CONNECT_TIMEOUT_MS / 1000} s`)));
       socket.once(t ? 'secureConnect' : 'connect', () => {
         socket.off('error', fail);
+        socket.setTimeout(0);
         if (t && (socket as tls.TLSSocket).alpnProtocol !== 'h2') return fail(new Error('the server did not negotiate HTTP/2 (ALPN h2)'));
         const connection = new H2ClientConnection(socket, SETTINGS);
         socket.once('close', () => {
@@ -206,6 +201,20 @@ class CallFailure extends Error {
   ) {
     super(message);
   }
+}
+
+/** `p`, or DEADLINE_EXCEEDED at `deadline` (0: none), or CANCELLED when `signal` aborts. */
+function bounded<T>(p: Promise<T>, deadline: number, signal: AbortSignal | undefined): Promise<T> {
+  if (!deadline && !signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const timer = deadline ? setTimeout(() => reject(new CallFailure(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded')), Math.max(0, deadline - Date.now())) : undefined;
+    const onAbort = (): void => reject(new CallFailure(GrpcStatus.CANCELLED, 'Cancelled on client'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    });
+  });
 }
 
 function failureOf(err: unknown): UnaryOutcome {
