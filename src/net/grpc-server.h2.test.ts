@@ -39,6 +39,22 @@ const ECHO = '/test.Conformance/Length';
 /** Holds the call until the test answers it. */
 const HOLD = '/test.Conformance/Hold';
 const LIMIT = 8 * 1024 * 1024;
+const MAX_WINDOW = 2 ** 31 - 1;
+
+/*
+ * Where node:http2 (nghttp2 under Node's session layer) does not do what the
+ * RFC requires, the test stays, marked todo with what it does instead; a
+ * replacement HTTP/2 layer should pass them, and the marks then go.
+ */
+const NODE_INTERNAL_ERROR = 'node:http2 detects it but answers GOAWAY(INTERNAL_ERROR) instead of the error code RFC 9113 requires';
+const NODE_KEEPS_SOCKET = 'node:http2 sends the GOAWAY but never closes the TCP connection (not even after the client half-closes)';
+const NODE_RESET_THEN_INTERNAL_ERROR = 'node:http2 resets the stream as required, then ends the whole connection with GOAWAY(INTERNAL_ERROR)';
+const NODE_SETTINGS_WINDOW_OVERFLOW = 'node:http2 only resets the stream (RST_STREAM FLOW_CONTROL_ERROR); RFC 9113 §6.9.2 makes it a connection error';
+const NODE_IGNORES_OLD_STREAM_IDS = 'node:http2 (nghttp2) silently ignores HEADERS on a stream id not above the highest one opened';
+const NODE_DROPS_INVALID_FIELDS = 'node:http2 (nghttp2) drops the invalid field and serves the request instead of refusing it as malformed';
+const NODE_NO_CONNECTION_WINDOW_CHECK =
+  'node:http2 credits the connection window back as each DATA frame arrives (before its WINDOW_UPDATE is sent), so it never sees an overrun; ' +
+  'RFC 9113 §6.9 makes the FLOW_CONTROL_ERROR a MAY, and a receiver that replenishes as it reads can never detect one';
 
 let server: GrpcServer;
 let listener: net.Server;
@@ -197,10 +213,11 @@ function assertAnswered(frames: Frame[], reply: string): void {
 
 /**
  * A connection error (RFC 9113 §5.4.1): GOAWAY on stream 0 with `code`. The
- * server may close the connection right after (the RFC says it must). A PING
- * sent after the offending frame must not be answered first: a server that
- * does went on reading as if nothing had happened (and so the test need not
- * wait out a timeout to know).
+ * server may close the connection right after (it must, which is checked
+ * apart, under 'closing after a connection error'). A PING sent after the
+ * offending frame must not be answered first: a server that does went on
+ * reading as if nothing had happened (and so the test need not wait out a
+ * timeout to know).
  */
 async function expectConnectionError(c: RawH2Client, code: number): Promise<void> {
   const later = c.ping();
@@ -258,6 +275,15 @@ describe('HTTP/2 conformance: connection preface and SETTINGS', () => {
     assert.equal(ack.streamId, 0);
   });
 
+  it('closes a connection that does not start with the preface (PROTOCOL_ERROR if it says why)', { todo: NODE_INTERNAL_ERROR }, async () => {
+    const c = await RawH2Client.connect(port, '127.0.0.1', { preface: false });
+    clients.add(c);
+    c.send(Buffer.from('PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n', 'latin1'), frame.settings());
+    await c.waitForClose();
+    const goaway = c.frames.find((f) => f.type === FrameType.GOAWAY);
+    if (goaway) assert.equal(goaway.payload.readUInt32BE(4), ErrorCode.PROTOCOL_ERROR, `GOAWAY(${errorCodeName(goaway.payload.readUInt32BE(4))})`);
+  });
+
   it('treats a SETTINGS ACK with a payload as a FRAME_SIZE_ERROR connection error', async () => {
     const c = await connect({ ackSettings: false });
     c.send(frame.settingsAck(Buffer.alloc(6)));
@@ -270,6 +296,12 @@ describe('HTTP/2 conformance: connection preface and SETTINGS', () => {
     await expectConnectionError(c, ErrorCode.FRAME_SIZE_ERROR);
   });
 
+  it('treats SETTINGS on a stream as a PROTOCOL_ERROR connection error', { todo: NODE_INTERNAL_ERROR }, async () => {
+    const c = await connect();
+    c.send(frame.settings([[Setting.MAX_CONCURRENT_STREAMS, 100]], { streamId: 1 }));
+    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+  });
+
   it('ignores a setting it does not know, acknowledges the SETTINGS and keeps serving', async () => {
     const c = await connect();
     const acks = () => c.frames.filter((f) => f.type === FrameType.SETTINGS && f.flags & Flag.ACK).length;
@@ -279,6 +311,25 @@ describe('HTTP/2 conformance: connection preface and SETTINGS', () => {
     await assertConnectionServes(c);
   });
 
+  it('treats SETTINGS_INITIAL_WINDOW_SIZE above 2^31-1 as a FLOW_CONTROL_ERROR connection error', { todo: NODE_INTERNAL_ERROR }, async () => {
+    const c = await connect();
+    c.send(frame.settings([[Setting.INITIAL_WINDOW_SIZE, 2 ** 31]]));
+    await expectConnectionError(c, ErrorCode.FLOW_CONTROL_ERROR);
+  });
+
+  it('treats SETTINGS_ENABLE_PUSH other than 0 or 1 as a PROTOCOL_ERROR connection error', { todo: NODE_INTERNAL_ERROR }, async () => {
+    const c = await connect();
+    c.send(frame.settings([[Setting.ENABLE_PUSH, 2]]));
+    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+  });
+
+  for (const size of [2 ** 14 - 1, 2 ** 24]) {
+    it(`treats SETTINGS_MAX_FRAME_SIZE ${size} (outside 2^14..2^24-1) as a PROTOCOL_ERROR connection error`, { todo: NODE_INTERNAL_ERROR }, async () => {
+      const c = await connect();
+      c.send(frame.settings([[Setting.MAX_FRAME_SIZE, size]]));
+      await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+    });
+  }
 });
 
 describe('HTTP/2 conformance: PING', () => {
@@ -309,6 +360,11 @@ describe('HTTP/2 conformance: PING', () => {
     });
   }
 
+  it('treats a PING on a stream as a PROTOCOL_ERROR connection error', { todo: NODE_INTERNAL_ERROR }, async () => {
+    const c = await connect();
+    c.send(frame.ping(Buffer.alloc(8), { streamId: 1 }));
+    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+  });
 });
 
 describe('HTTP/2 conformance: a unary call frame by frame', () => {
@@ -454,15 +510,131 @@ describe('HTTP/2 conformance: flow control', () => {
     assertAnswered(await streamEnd(c, 1), '6');
   });
 
+  it('treats a WINDOW_UPDATE of 0 on the connection as a PROTOCOL_ERROR connection error', { todo: NODE_INTERNAL_ERROR }, async () => {
+    const c = await connect();
+    c.send(frame.windowUpdate(0, 0));
+    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+  });
+
+  it('treats a WINDOW_UPDATE of 0 on a stream as a PROTOCOL_ERROR stream error', { todo: NODE_INTERNAL_ERROR }, async () => {
+    const c = await connect();
+    sendCall(c, 1, Buffer.from('held'), HOLD);
+    await c.sync();
+    c.send(frame.windowUpdate(1, 0));
+    if ((await expectStreamOrConnectionError(c, 1, ErrorCode.PROTOCOL_ERROR)) === 'stream') await assertConnectionServes(c);
+  });
+
   it('treats a WINDOW_UPDATE of a length other than 4 as a FRAME_SIZE_ERROR connection error', async () => {
     const c = await connect();
     c.send(encodeFrame(FrameType.WINDOW_UPDATE, 0, 0, Buffer.alloc(5, 1)));
     await expectConnectionError(c, ErrorCode.FRAME_SIZE_ERROR);
   });
 
+  it('treats a WINDOW_UPDATE that takes the connection window past 2^31-1 as a FLOW_CONTROL_ERROR connection error', { todo: NODE_INTERNAL_ERROR }, async () => {
+    const c = await connect();
+    c.send(frame.windowUpdate(0, MAX_WINDOW));
+    await expectConnectionError(c, ErrorCode.FLOW_CONTROL_ERROR);
+  });
+
+  it('treats a WINDOW_UPDATE that takes a stream window past 2^31-1 as a FLOW_CONTROL_ERROR on the stream', { todo: NODE_RESET_THEN_INTERNAL_ERROR }, async () => {
+    const c = await connect();
+    sendCall(c, 1, Buffer.from('held'), HOLD);
+    await c.sync();
+    c.send(frame.windowUpdate(1, MAX_WINDOW));
+    if ((await expectStreamOrConnectionError(c, 1, ErrorCode.FLOW_CONTROL_ERROR)) === 'stream') await assertConnectionServes(c);
+  });
+
+  it('treats a SETTINGS_INITIAL_WINDOW_SIZE change that takes an open stream past 2^31-1 as a FLOW_CONTROL_ERROR connection error', { todo: NODE_SETTINGS_WINDOW_OVERFLOW }, async () => {
+    const c = await connect();
+    sendCall(c, 1, Buffer.from('held'), HOLD);
+    await c.sync();
+    // The server's window for sending on stream 1 (nothing sent yet: the call is held) to exactly 2^31-1,
+    // then one more through the new initial window size.
+    c.send(frame.windowUpdate(1, MAX_WINDOW - 65_535));
+    await c.sync();
+    c.send(frame.settings([[Setting.INITIAL_WINDOW_SIZE, 65_536]]));
+    await expectConnectionError(c, ErrorCode.FLOW_CONTROL_ERROR);
+  });
+
+  it(
+    'treats DATA beyond the connection window as a FLOW_CONTROL_ERROR connection error',
+    { todo: NODE_NO_CONNECTION_WINDOW_CHECK },
+    async () => {
+      const c = await connect();
+      await c.sync(); // the connection WINDOW_UPDATE a server may send at the start has arrived
+      const streamWindow = c.serverSettings.get(Setting.INITIAL_WINDOW_SIZE) ?? 65_535;
+      const frameSize = Math.min(c.maxFrameSize, 16_384);
+      // One burst of a full frame more than the connection window, every stream within its own window.
+      let left = c.connectionSendWindow + frameSize;
+      const out: Buffer[] = [];
+      for (let id = 1; left > 0; id += 2) {
+        out.push(frame.headers(id, encodeFields(requestFields(HOLD))));
+        // A message longer than what is sent: the server just keeps it.
+        const chunk = grpcMessage(Buffer.alloc(LIMIT - 5)).subarray(0, frameSize);
+        for (let sent = 0; sent + frameSize <= streamWindow && left > 0; sent += frameSize, left -= frameSize) out.push(frame.data(id, sent === 0 ? chunk : Buffer.alloc(frameSize)));
+      }
+      c.send(Buffer.concat(out));
+      await expectConnectionError(c, ErrorCode.FLOW_CONTROL_ERROR);
+    },
+  );
+});
+
+describe('HTTP/2 conformance: closing after a connection error', () => {
+  // RFC 9113 §5.4.1: "After sending the GOAWAY frame for an error condition,
+  // the endpoint MUST close the TCP connection."
+  const cases: [string, () => Buffer, number][] = [
+    ['a PING of 7 bytes', () => frame.ping(Buffer.alloc(7)), ErrorCode.FRAME_SIZE_ERROR],
+    ['a header block that is not valid HPACK', () => frame.headers(1, Buffer.from([0x80])), ErrorCode.COMPRESSION_ERROR],
+    ['CONTINUATION without HEADERS', () => frame.continuation(1, encodeFields(requestFields())), ErrorCode.PROTOCOL_ERROR],
+    ['DATA on an idle stream', () => frame.data(1, Buffer.from('x')), ErrorCode.PROTOCOL_ERROR],
+  ];
+  it('closes the TCP connection after the GOAWAY of a connection error', { todo: NODE_KEEPS_SOCKET }, async () => {
+    const conns = await Promise.all(cases.map(() => connect()));
+    await Promise.all(
+      cases.map(async ([what, bad, code], i) => {
+        const c = conns[i];
+        c.send(bad());
+        await expectConnectionError(c, code);
+        await c.waitForClose(2000).catch((err: Error) => assert.fail(`after ${what}: ${err.message}`));
+      }),
+    );
+  });
 });
 
 describe('HTTP/2 conformance: stream identifiers and states', () => {
+  it('treats HEADERS on stream 0 as a PROTOCOL_ERROR connection error', { todo: NODE_INTERNAL_ERROR }, async () => {
+    const c = await connect();
+    c.send(frame.headers(0, encodeFields(requestFields())));
+    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+  });
+
+  it('treats HEADERS on an even (server-initiated) stream as a PROTOCOL_ERROR connection error', { todo: NODE_INTERNAL_ERROR }, async () => {
+    const c = await connect();
+    c.send(frame.headers(2, encodeFields(requestFields())));
+    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+  });
+
+  it('treats a new stream numbered below one already opened as a PROTOCOL_ERROR connection error', { todo: NODE_IGNORES_OLD_STREAM_IDS }, async () => {
+    const c = await connect();
+    sendCall(c, 5, Buffer.from('five'));
+    assertAnswered(await streamEnd(c, 5), '4');
+    sendCall(c, 3, Buffer.from('three'));
+    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+  });
+
+  it('treats HEADERS reusing a closed stream as a connection error (PROTOCOL_ERROR or STREAM_CLOSED)', { todo: NODE_IGNORES_OLD_STREAM_IDS }, async () => {
+    const c = await connect();
+    sendCall(c, 1, Buffer.from('one'));
+    assertAnswered(await streamEnd(c, 1), '3');
+    await c.sync();
+    c.send(frame.headers(1, encodeFields(requestFields())));
+    const later = c.ping();
+    const f = await c.waitForFrame((f) => f.type === FrameType.GOAWAY || later(f), 5000, 'GOAWAY');
+    assert.equal(f.type, FrameType.GOAWAY, `GOAWAY before the answer to a later PING; received: ${c.describe()}`);
+    const code = f.payload.readUInt32BE(4);
+    assert.ok(code === ErrorCode.PROTOCOL_ERROR || code === ErrorCode.STREAM_CLOSED, `GOAWAY(${errorCodeName(code)})`);
+  });
+
   it('treats DATA on an idle stream as a PROTOCOL_ERROR connection error', async () => {
     const c = await connect();
     c.send(frame.data(1, grpcMessage(Buffer.from('never opened')), { endStream: true }));
@@ -569,6 +741,19 @@ describe('HTTP/2 conformance: stream identifiers and states', () => {
     if ((await expectStreamOrConnectionError(c, 1, ErrorCode.FRAME_SIZE_ERROR)) === 'stream') await assertConnectionServes(c);
   });
 
+  it('treats a PUSH_PROMISE from the client as a PROTOCOL_ERROR connection error', { todo: NODE_INTERNAL_ERROR }, async () => {
+    const c = await connect();
+    c.send(frame.headers(1, encodeFields(requestFields())), frame.pushPromise(1, 2, encodeFields(requestFields())));
+    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+  });
+
+  it('treats a GOAWAY on a stream as a PROTOCOL_ERROR connection error', { todo: NODE_INTERNAL_ERROR }, async () => {
+    const c = await connect();
+    const goaway = frame.goaway(0, ErrorCode.NO_ERROR);
+    goaway.writeUInt32BE(1, 5);
+    c.send(goaway);
+    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+  });
 });
 
 describe('HTTP/2 conformance: malformed requests', () => {
@@ -619,6 +804,10 @@ describe('HTTP/2 conformance: malformed requests', () => {
   it('refuses a request with the response pseudo-header :status', () => expectRejected([[':status', '200'], ...requestFields()]));
   it('refuses a request with a connection-specific field', () => expectRejected(requestFields(ECHO, [['connection', 'keep-alive']])));
   it('refuses a request with te other than "trailers"', () => expectRejected(requestFields().map(([n, v]) => [n, n === 'te' ? 'gzip' : v] as HeaderField)));
+  it('refuses a request with a field name holding a space', { todo: NODE_DROPS_INVALID_FIELDS }, () => expectRejected(requestFields(ECHO, [['x bad', 'v']])));
+  it('refuses a request with a field value holding NUL', { todo: NODE_DROPS_INVALID_FIELDS }, () => expectRejected(requestFields(ECHO, [['x-bad', 'a\x00b']])));
+  it('refuses a request with a field value holding CR LF', { todo: NODE_DROPS_INVALID_FIELDS }, () => expectRejected(requestFields(ECHO, [['x-bad', 'a\r\nx-injected: b']])));
+  it('refuses a request with a field value starting with a space', { todo: NODE_DROPS_INVALID_FIELDS }, () => expectRejected(requestFields(ECHO, [['x-bad', ' padded']])));
   it('refuses a request whose content-length is not the length of its DATA', () =>
     expectRejected(requestFields(ECHO, [['content-length', '3']]), { data: grpcMessage(Buffer.from('longer than three')) }));
 });
@@ -636,6 +825,18 @@ describe('HTTP/2 conformance: RST_STREAM and GOAWAY from the client', () => {
     await c.sync();
     const onOne = c.framesOn(1).filter((f) => f.type !== FrameType.WINDOW_UPDATE && f.type !== FrameType.PRIORITY);
     assert.deepEqual(onOne.map((f) => frameTypeName(f.type)), [], 'nothing on the reset stream (and no RST_STREAM in answer to one)');
+  });
+
+  it('treats RST_STREAM on stream 0 as a PROTOCOL_ERROR connection error', { todo: NODE_INTERNAL_ERROR }, async () => {
+    const c = await connect();
+    c.send(frame.rstStream(0, ErrorCode.CANCEL));
+    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+  });
+
+  it('treats RST_STREAM on an idle stream as a PROTOCOL_ERROR connection error', { todo: NODE_INTERNAL_ERROR }, async () => {
+    const c = await connect();
+    c.send(frame.rstStream(1, ErrorCode.CANCEL));
+    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
   });
 
   it('treats RST_STREAM of a length other than 4 as a FRAME_SIZE_ERROR connection error', async () => {
