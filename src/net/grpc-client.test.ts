@@ -20,6 +20,7 @@ import * as grpc from '@grpc/grpc-js';
 import { GrpcChannel, type CallOptions, type GrpcChannelOptions, type UnaryOutcome } from './grpc-client';
 import { GrpcStatus } from './grpc-status';
 import { freePort } from '../testing/ports';
+import { FlowCheckProxy } from '../../test/support/h2-flow-proxy';
 
 /** No test waits longer than this, whatever the client does. */
 const BOUND = 10_000;
@@ -287,25 +288,39 @@ test(
 
 // --- 3. Flow control ---------------------------------------------------------------
 
-test('a 6 MiB message arrives byte for byte, and a 3 MiB response comes back (flow control both ways)', { timeout: BOUND }, async () => {
-  let got: Buffer | undefined;
-  const reply = randomBytes(3 * 1024 * 1024);
+test('a 6 MiB message arrives byte for byte within grpc-js\'s windows, and a 5 MiB response comes back (flow control both ways)', { timeout: BOUND }, async () => {
+  const got: Buffer[] = [];
+  // Above our connection window (4 MiB): the response needs our WINDOW_UPDATEs, stream and connection.
+  const reply = randomBytes(5 * 1024 * 1024);
   const { port } = await grpcServer(
     {
       [ECHO]: (c, cb) => {
-        got = c.request;
+        got.push(c.request);
         cb(null, reply);
       },
     },
     { options: { 'grpc.max_receive_message_length': 8 * 1024 * 1024 } },
   );
+  // grpc-js (node:http2) takes DATA beyond its windows silently: the proxy checks them.
+  const proxy = await FlowCheckProxy.start(port);
+  cleanups.push(() => proxy.close());
   const big = randomBytes(6 * 1024 * 1024);
-  const r = await call(channel(port), ECHO, big, { timeout: 10_000 });
+  const ch = channel(proxy.port, { maxResponseBytes: 8 * 1024 * 1024 });
+  const r = await call(ch, ECHO, big, { timeout: 8000 });
   assert.equal(r.code, GrpcStatus.OK, show(r));
-  assert.ok(got, 'the server got the message');
-  assert.equal(got.length, big.length);
-  assert.equal(createHash('sha256').update(got).digest('hex'), createHash('sha256').update(big).digest('hex'));
+  assert.equal(got.length, 1, 'the server got the message');
+  assert.equal(got[0].length, big.length);
+  assert.equal(createHash('sha256').update(got[0]).digest('hex'), createHash('sha256').update(big).digest('hex'));
   assert.ok(r.response?.equals(reply), 'the response arrived whole');
+  // Three at once share the connection's window.
+  const three = [1, 2, 3].map((i) => Buffer.alloc(1024 * 1024, i));
+  const outcomes = await Promise.all(three.map((m) => call(ch, ECHO, m, { timeout: 8000 })));
+  assert.deepEqual(outcomes.map((o) => o.code), [0, 0, 0], outcomes.map(show).join('; '));
+  assert.deepEqual(got.slice(1).map((b) => b[0]).sort(), [1, 2, 3]);
+  for (const b of got.slice(1)) assert.ok(b.equals(three[b[0] - 1]), 'each arrived whole');
+  assert.deepEqual(proxy.violations.slice(0, 3), [], 'DATA sent beyond the server\'s windows');
+  assert.ok(proxy.dataBytes >= big.length + 3 * 1024 * 1024, `${proxy.dataBytes} DATA bytes went through the proxy`);
+  assert.ok(proxy.windowUpdates > 10, `the server sent ${proxy.windowUpdates} WINDOW_UPDATEs: its windows were reached`);
 });
 
 // --- 4. Deadline and cancellation ------------------------------------------------------
