@@ -395,6 +395,11 @@ test('AbortSignal: an abort mid-call is CANCELLED and resets the stream; an abor
   assert.equal(s.requests.length, 2, 'the aborted call never opened a stream');
 });
 
+/** A call just made on a channel with a connection has found it full and is waiting (that takes only promise jobs, all run before setImmediate). */
+function queued(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
+
 test('a call waiting for a stream (the server allows 1) ends at its deadline, or when aborted, without opening one', { timeout: BOUND }, async () => {
   const s = await neverServer({ maxConcurrentStreams: 1 });
   const ch = channel(s.port);
@@ -407,13 +412,14 @@ test('a call waiting for a stream (the server allows 1) ends at its deadline, or
   assert.deepEqual(waiting.released, [true], 'never sent, so its bytes are free');
   const ac2 = new AbortController();
   const aborted = call(ch, '/test.Echo/Ok', Buffer.from('c'), { timeout: 0, signal: ac2.signal });
-  await new Promise((r) => setTimeout(r, 20));
+  await queued();
   ac2.abort();
   const a = await aborted;
   assert.equal(a.code, GrpcStatus.CANCELLED, show(a));
   assert.equal(s.requests.length, 1, 'neither opened a stream');
   // The first call ends: a waiting call gets its stream.
   const next = call(ch, '/test.Echo/Ok', Buffer.from('d'));
+  await queued();
   ac.abort();
   assert.equal((await first).code, GrpcStatus.CANCELLED);
   const n = await next;
