@@ -276,13 +276,13 @@ async function manyAtOnce(warm: boolean): Promise<void> {
 
 test(
   '200 calls at once on a channel that knows the server allows 4 streams: all succeed, never more than 4 in flight',
-  { todo: 'grpc-client.ts: stream() checks canOpen, but unary() opens the stream only after the awaits unwind, so every concurrent call passes the check before any stream is open; 196 of 200 are refused (RST_STREAM REFUSED_STREAM)', timeout: BOUND },
+  { timeout: BOUND },
   () => manyAtOnce(true),
 );
 
 test(
   '200 calls at once on a new channel to a server allowing 4 streams: all succeed, never more than 4 in flight',
-  { todo: 'as above; and dial() hands out the connection before the server\'s SETTINGS arrive, while its limit still reads as unlimited', timeout: BOUND },
+  { timeout: BOUND },
   () => manyAtOnce(false),
 );
 
@@ -637,7 +637,7 @@ test('maxResponseBytes bounds a response as it comes', { timeout: BOUND }, async
 
 test(
   'a gzip response that decompresses beyond maxResponseBytes is RESOURCE_EXHAUSTED, as grpc-js reports it',
-  { todo: 'grpc-client.ts message(): gunzipSync maxOutputLength failure becomes INTERNAL "cannot decompress the response message"', timeout: BOUND },
+  { timeout: BOUND },
   async () => {
     const big = Buffer.alloc(64 * 1024, 'q');
     const s = await h2Server((req) => void req.body.then(() => answer(req.stream, grpcFrame(zlib.gzipSync(big), true), { 'grpc-encoding': 'gzip' })));
@@ -692,15 +692,14 @@ function within(p: Promise<Outcome>, ms: number): Promise<Outcome> {
   return Promise.race([p, new Promise<Outcome>((r) => setTimeout(() => r({ code: -1, details: `still waiting after ${ms} ms`, released: [], ms }), ms).unref())]);
 }
 
-const CONNECT_TODO = 'grpc-client.ts unary(): the deadline timer and the abort listener start only once stream() has a connection; dial() waits as long as the socket does';
 
-test('the deadline bounds connecting too: a TLS handshake that never completes is DEADLINE_EXCEEDED on time', { todo: CONNECT_TODO, timeout: BOUND }, async () => {
+test('the deadline bounds connecting too: a TLS handshake that never completes is DEADLINE_EXCEEDED on time', { timeout: BOUND }, async () => {
   const ch = await silentTlsChannel();
   const r = await within(call(ch, ECHO, Buffer.from('x'), { timeout: 150 }), 1000);
   assert.equal(r.code, GrpcStatus.DEADLINE_EXCEEDED, show(r));
 });
 
-test('an abort while connecting is CANCELLED at once', { todo: CONNECT_TODO, timeout: BOUND }, async () => {
+test('an abort while connecting is CANCELLED at once', { timeout: BOUND }, async () => {
   const ch = await silentTlsChannel();
   const ac = new AbortController();
   const pending = call(ch, ECHO, Buffer.from('x'), { timeout: 0, signal: ac.signal });
@@ -726,7 +725,7 @@ test('close(): calls in flight finish, then the connection ends', { timeout: BOU
 
 test(
   'close() while the connection is still being made: the call goes through, then the connection ends',
-  { todo: 'grpc-client.ts: close() before dial() resolves; dial() then installs the connection on the closed channel and nothing ever closes it', timeout: BOUND },
+  { timeout: BOUND },
   async () => {
     const s = await h2Server((req) => void req.body.then(() => answer(req.stream, grpcFrame(Buffer.from('done')))));
     const ch = channel(s.port);

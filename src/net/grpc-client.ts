@@ -82,7 +82,9 @@ export class GrpcChannel {
     if (call.signal?.aborted) return done(call, { code: GrpcStatus.CANCELLED, details: 'Cancelled on client' });
     let connection: H2ClientConnection;
     try {
-      connection = await this.stream(deadline, call.signal);
+      // Checked again after the await, in the same turn as the stream opens: calls started together all pass the check before any of them opens one.
+      do connection = await this.stream(deadline, call.signal);
+      while (!connection.canOpen);
     } catch (err) {
       return done(call, failureOf(err));
     }
@@ -122,7 +124,7 @@ export class GrpcChannel {
     });
   }
 
-  /** Ends the connection once its calls are done; later calls open a new one. */
+  /** Ends the connection once its calls are done; later calls fail with UNAVAILABLE. */
   close(): void {
     this.closed = true;
     this.connection?.close();
@@ -179,16 +181,24 @@ export class GrpcChannel {
       // An address that never answers is given up on (grpc-js's minimum connect timeout); a call's own deadline may come first.
       socket.setTimeout(CONNECT_TIMEOUT_MS, () => fail(new Error(`connecting timed out after ${CONNECT_TIMEOUT_MS / 1000} s`)));
       socket.once(t ? 'secureConnect' : 'connect', () => {
-        socket.off('error', fail);
-        socket.setTimeout(0);
         if (t && (socket as tls.TLSSocket).alpnProtocol !== 'h2') return fail(new Error('the server did not negotiate HTTP/2 (ALPN h2)'));
         const connection = new H2ClientConnection(socket, SETTINGS);
-        socket.once('close', () => {
-          if (this.connection === connection) this.connection = undefined;
-          for (const wake of this.waiting.splice(0)) wake();
+        // Streams open once the server's SETTINGS are in: before them its concurrency limit is unknown.
+        void connection.settled.then(() => {
+          socket.off('error', fail);
+          socket.setTimeout(0);
+          if (connection.isDead) return fail(new Error('the connection closed before the server\'s SETTINGS'));
+          if (this.closed) {
+            connection.close();
+            return reject(new CallFailure(GrpcStatus.UNAVAILABLE, 'the channel is closed'));
+          }
+          socket.once('close', () => {
+            if (this.connection === connection) this.connection = undefined;
+            for (const wake of this.waiting.splice(0)) wake();
+          });
+          this.connection = connection;
+          resolve(connection);
         });
-        this.connection = connection;
-        resolve(connection);
       });
     });
   }
@@ -343,23 +353,27 @@ class UnaryExchange implements StreamHandler {
     if (this.status.code !== GrpcStatus.OK) return this.status;
     if (!this.contentTypeOk) return { code: GrpcStatus.INTERNAL, details: 'the response is not application/grpc' };
     const message = this.message();
-    return typeof message === 'string' ? { code: GrpcStatus.INTERNAL, details: message } : { ...this.status, response: message };
+    return Buffer.isBuffer(message) ? { ...this.status, response: message } : message;
   }
 
-  /** The response message, or what was wrong with it. */
-  private message(): Buffer | string {
+  /** The response message, or the status saying what was wrong with it. */
+  private message(): Buffer | UnaryOutcome {
     const all = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
+    const internal = (details: string): UnaryOutcome => ({ code: GrpcStatus.INTERNAL, details });
     if (all.length === 0) return Buffer.alloc(0); // no message at all: the Export response is empty
-    if (all.length < 5) return 'the response message was cut short';
+    if (all.length < 5) return internal('the response message was cut short');
     const length = all.readUInt32BE(1);
-    if (all.length !== 5 + length) return 'the response holds other than one message';
+    if (all.length !== 5 + length) return internal('the response holds other than one message');
     const body = all.subarray(5);
     if (all[0] === 0) return body;
-    if (this.grpcEncoding !== 'gzip') return `the response message is compressed with ${JSON.stringify(this.grpcEncoding ?? 'identity')}`;
+    if (this.grpcEncoding !== 'gzip') return internal(`the response message is compressed with ${JSON.stringify(this.grpcEncoding ?? 'identity')}`);
     try {
       return zlib.gunzipSync(body, { maxOutputLength: this.maxResponse });
     } catch (err) {
-      return `cannot decompress the response message: ${(err as Error).message}`;
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        return { code: GrpcStatus.RESOURCE_EXHAUSTED, details: `response larger than ${this.maxResponse} bytes once decompressed` };
+      }
+      return internal(`cannot decompress the response message: ${(err as Error).message}`);
     }
   }
 

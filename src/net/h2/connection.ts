@@ -149,6 +149,9 @@ export abstract class H2Connection {
   protected peerGoingAway = false;
   /** The socket is ending or gone. */
   protected dead = false;
+  /** Resolves when the peer's first SETTINGS arrives (its limits are known), or when the connection is gone. */
+  readonly settled: Promise<void>;
+  private settle!: () => void;
 
   constructor(
     readonly socket: net.Socket,
@@ -157,6 +160,7 @@ export abstract class H2Connection {
   ) {
     this.decoder = new HpackDecoder(4096, settings.maxHeaderListSize);
     this.connRecvWindow = settings.connectionWindow;
+    this.settled = new Promise<void>((resolve) => (this.settle = resolve));
     // The server waits for the client's preface; the client sends it.
     this.prefaceGot = isServer ? 0 : PREFACE.length;
     socket.setNoDelay(true);
@@ -432,6 +436,7 @@ export abstract class H2Connection {
     }
     this.queue(frame(FrameType.SETTINGS, Flag.ACK, 0));
     for (const stream of this.streams.values()) if (stream.pending.length > 0) this.trySend(stream);
+    this.settle();
   }
 
   private onWindowUpdate(buf: Buffer, off: number, len: number): void {
@@ -627,6 +632,7 @@ export abstract class H2Connection {
   }
 
   private onSocketClose(): void {
+    this.settle();
     this.dead = true;
     this.out = [];
     this.closeStreams();
