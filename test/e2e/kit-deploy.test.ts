@@ -118,7 +118,7 @@ test('Dockerfile: the runtime needs only production dependencies (every require 
   const missing = new Set<string>();
   for (const f of files) {
     // Test helpers compiled beside the code are not loaded by the daemon.
-    if (/testkit|[\\/]testing[\\/]|fixtures/.test(f)) continue;
+    if (/testkit|[\\/]testing[\\/]|fixtures|[\\/]harness\.js$/.test(f)) continue;
     for (const m of fs.readFileSync(f, 'utf8').matchAll(/require\("([^"]+)"\)/g)) {
       const spec = m[1];
       if (spec.startsWith('.') || spec.startsWith('node:') || builtins.has(spec)) continue;
