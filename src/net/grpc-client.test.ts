@@ -736,3 +736,32 @@ test(
     await until(() => s.closedSessions === s.opened, 'the server to see the connection end', 1500);
   },
 );
+
+test('a connection that goes silent without closing is dropped after a deadline and an unanswered PING; the next call dials anew', { timeout: BOUND }, async () => {
+  const { port: upstream } = await grpcServer({ '/test.Echo/Ok': (_c: unknown, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.from('ok')) });
+  // A TCP relay that can stop passing bytes on the connections it has, as a vanished host or a NAT that forgot them would.
+  let silent = false;
+  const pairs: net.Socket[][] = [];
+  const relay = net.createServer((client) => {
+    const server = net.connect(upstream, '127.0.0.1');
+    pairs.push([client, server]);
+    client.on('data', (d) => (silent ? undefined : server.write(d)));
+    server.on('data', (d) => (silent ? undefined : client.write(d)));
+    for (const s of [client, server]) s.on('error', () => {}).on('close', () => { client.destroy(); server.destroy(); });
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise<void>((r) => { for (const p of pairs) for (const s of p) s.destroy(); relay.close(() => r()); }));
+  const ch = channel((relay.address() as net.AddressInfo).port, { pingTimeoutMs: 300 });
+
+  const first = await call(ch, '/test.Echo/Ok', Buffer.from('a'));
+  assert.equal(first.code, GrpcStatus.OK, show(first));
+  silent = true;
+  const lost = await call(ch, '/test.Echo/Ok', Buffer.from('b'), { timeout: 200 });
+  assert.equal(lost.code, GrpcStatus.DEADLINE_EXCEEDED, show(lost));
+  // The PING goes unanswered: the connection is given up (the relay sees our side close).
+  await until(() => pairs[0][0].destroyed, 'the silent connection to be dropped', 3000);
+  silent = false;
+  const next = await call(ch, '/test.Echo/Ok', Buffer.from('c'));
+  assert.equal(next.code, GrpcStatus.OK, show(next));
+  assert.equal(pairs.length, 2, 'on a new connection');
+});

@@ -30,6 +30,8 @@ export interface GrpcChannelOptions {
   userAgent: string;
   /** The largest response message taken (bytes). */
   maxResponseBytes?: number;
+  /** After a call's deadline passes, how long the server has to answer a PING before its connection is dropped (ms). */
+  pingTimeoutMs?: number;
 }
 
 export interface UnaryOutcome {
@@ -63,6 +65,8 @@ const SETTINGS: H2Settings = {
 const hpack = new HpackEncoder();
 const DEFAULT_MAX_RESPONSE = 4 * 1024 * 1024;
 const CONNECT_TIMEOUT_MS = 20_000;
+/** grpc-go's keepalive timeout. */
+const PING_TIMEOUT_MS = 20_000;
 
 export class GrpcChannel {
   private connection: H2ClientConnection | undefined;
@@ -119,7 +123,14 @@ export class GrpcChannel {
       prefix.writeUInt32BE(body.length, 1);
       stream.data(prefix);
       stream.data(body, true);
-      if (deadline) timer = setTimeout(() => unary.cancel(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded'), Math.max(0, deadline - Date.now()));
+      if (deadline) {
+        timer = setTimeout(() => {
+          unary.cancel(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded');
+          // No keepalive pings are sent, so a connection that died without closing is found out
+          // here: a server that does not answer a PING either is given up, and the next call dials anew.
+          connection.checkAlive(this.options.pingTimeoutMs ?? PING_TIMEOUT_MS);
+        }, Math.max(0, deadline - Date.now()));
+      }
       call.signal?.addEventListener('abort', onAbort, { once: true });
     });
   }

@@ -149,6 +149,9 @@ export abstract class H2Connection {
   protected peerGoingAway = false;
   /** The socket is ending or gone. */
   protected dead = false;
+  /** When the peer last sent anything (ms, Date.now()). */
+  private lastReceivedAt = Date.now();
+  private aliveCheck: NodeJS.Timeout | undefined;
   /** Resolves when the peer's first SETTINGS arrives (its limits are known), or when the connection is gone. */
   readonly settled: Promise<void>;
   private settle!: () => void;
@@ -186,6 +189,22 @@ export abstract class H2Connection {
     this.socket.destroy();
   }
 
+  /**
+   * A PING; when nothing at all comes back within `timeoutMs`, the peer is
+   * taken for gone and the socket destroyed (a connection can die without
+   * closing: a host that vanished, a NAT that forgot it). One check at a time.
+   */
+  checkAlive(timeoutMs: number): void {
+    if (this.dead || this.aliveCheck) return;
+    const sentAt = Date.now();
+    this.queue(frame(FrameType.PING, 0, 0, Buffer.alloc(8)));
+    this.aliveCheck = setTimeout(() => {
+      this.aliveCheck = undefined;
+      if (this.lastReceivedAt < sentAt) this.socket.destroy();
+    }, timeoutMs);
+    this.aliveCheck.unref();
+  }
+
   /** A complete header block for stream `id` (decoded: the decoder's table follows the peer's whatever becomes of the stream). */
   protected abstract onHeaderBlock(id: number, endStream: boolean, decoded: DecodedBlock): void;
   /** Stream `id` was never opened (and so cannot carry DATA, RST_STREAM or WINDOW_UPDATE yet). */
@@ -204,6 +223,7 @@ export abstract class H2Connection {
   // --- input ---------------------------------------------------------------
 
   private receive(chunk: Buffer): void {
+    this.lastReceivedAt = Date.now();
     let off = 0;
     const n = chunk.length;
     if (this.prefaceGot < PREFACE.length) {
@@ -633,6 +653,7 @@ export abstract class H2Connection {
 
   private onSocketClose(): void {
     this.settle();
+    if (this.aliveCheck) clearTimeout(this.aliveCheck);
     this.dead = true;
     this.out = [];
     this.closeStreams();
