@@ -16,6 +16,10 @@
  *   client advertised, against which every server frame is checked; what the
  *   server must never do is collected in `violations`.
  * - `waitForFrame` and `waitForClose`: waits for a condition, never a fixed time.
+ *
+ * It shares no code with the daemon's HTTP/2 (src/net/h2/): the RFC's
+ * constants, static table and Huffman code are written out again here on
+ * purpose, so a wrong value there cannot be confirmed by the same value here.
  */
 import { once } from 'node:events';
 import * as net from 'node:net';
