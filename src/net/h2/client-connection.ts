@@ -29,10 +29,6 @@ export class H2ClientConnection extends H2Connection {
     return this.dead || this.goawaySent || this.peerGoingAway || this.nextStreamId > MAX_STREAM_ID;
   }
 
-  get openStreams(): number {
-    return this.streams.size;
-  }
-
   /** Opens a stream with request headers `block` (an HPACK block); `canOpen` must hold. */
   open(block: Buffer, handler: StreamHandler, endStream = false): H2Stream {
     const id = this.nextStreamId;
@@ -61,7 +57,6 @@ export class H2ClientConnection extends H2Connection {
     }
     if (stream.remoteEnded) return this.resetStream(stream, ErrorCode.STREAM_CLOSED);
     if (decoded.tooLarge) return this.resetStream(stream, ErrorCode.ENHANCE_YOUR_CALM);
-    stream.headersReceived = true;
     stream.handler.headerFields?.(decoded.fields, endStream);
     if (endStream && !stream.closed) this.remoteEnd(stream);
   }

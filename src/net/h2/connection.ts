@@ -78,8 +78,6 @@ export class H2Stream {
   /** Request content-length (-1: none) and the DATA received, which must agree. */
   contentLength = -1;
   received = 0;
-  /** A header block came from the peer (client side: the response headers). */
-  headersReceived = false;
 
   constructor(
     readonly connection: H2Connection,
