@@ -12,7 +12,8 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
-import { CONNECTION_LOST, type H2Settings, type H2Stream, type StreamHandler } from './h2/connection';
+import type { H2Settings } from './h2/connection';
+import { CONNECTION_LOST, type H2Stream, type StreamHandler } from './h2/stream';
 import { H2ClientConnection } from './h2/client-connection';
 import { ErrorCode } from './h2/frames';
 import { HpackEncoder } from './h2/hpack';

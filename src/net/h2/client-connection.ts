@@ -6,7 +6,8 @@
  * new ones open.
  */
 import type * as net from 'node:net';
-import { H2Connection, H2Stream, type H2Settings, type StreamHandler } from './connection';
+import { H2Connection, type H2Settings } from './connection';
+import { H2Stream, type StreamHandler } from './stream';
 import { ErrorCode } from './frames';
 import type { DecodedBlock } from './hpack';
 

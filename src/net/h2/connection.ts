@@ -7,12 +7,11 @@
  * CPU per request on this project's benchmark machine, against 0.26 ms for
  * the same bytes over a bare socket: a Duplex stream object, header objects
  * built twice, and two to four socket writes and loop turns per request.
- * Here a request costs one parse per frame, and everything a connection
- * sends in one turn of the event loop goes out in one write.
+ * Here a request costs one parse per frame (frame-reader.ts), and
+ * everything a connection sends in one turn of the event loop goes out in
+ * one write (turn-writer.ts).
  *
- * This part reads frames (a payload is handed over as a view of the
- * socket's chunk unless the frame spans two chunks), answers SETTINGS and
- * PING, takes GOAWAY and RST_STREAM, parses and ignores PRIORITY, joins
+ * This part is the protocol's state: it answers SETTINGS and PING, takes GOAWAY and RST_STREAM, parses and ignores PRIORITY, joins
  * header blocks over HEADERS and CONTINUATION and decodes them (hpack.ts),
  * strips padding, and keeps flow control both ways: the peer's windows
  * bound what we send (queued until a WINDOW_UPDATE), and ours are
@@ -24,7 +23,10 @@ import {
   DEFAULT_MAX_FRAME_SIZE, DEFAULT_WINDOW, ErrorCode, Flag, FRAME_HEADER_LENGTH, FrameType, MAX_ALLOWED_FRAME_SIZE, MAX_WINDOW, PREFACE, Setting,
   frame, goawayFrame, headerFrames, rstStreamFrame, settingsFrame, windowUpdateFrame, writeFrameHeader,
 } from './frames';
+import { FrameReader } from './frame-reader';
 import { HpackDecoder, HpackError, type DecodedBlock } from './hpack';
+import { CONNECTION_LOST, type H2Stream } from './stream';
+import { TurnWriter } from './turn-writer';
 
 export interface H2Settings {
   /** SETTINGS_INITIAL_WINDOW_SIZE: what a stream may send us before we replenish its window. */
@@ -35,97 +37,16 @@ export interface H2Settings {
   maxHeaderListSize: number;
 }
 
-/** The stream's close: `undefined` when it finished, the peer's RST_STREAM code, or CONNECTION_LOST. */
-export const CONNECTION_LOST = -1;
-
-/** What becomes of a stream: header blocks after the first (client side: all), DATA, the peer's end, and the close. */
-export interface StreamHandler {
-  headerFields?(fields: string[], end: boolean): void;
-  data(chunk: Buffer): void;
-  end(): void;
-  /** Once, whatever the cause: see CONNECTION_LOST. */
-  close(code: number | undefined): void;
-}
-
-const noop = (): void => {};
-const IGNORE: StreamHandler = { data: noop, end: noop, close: noop };
-/** Output a peer leaves unread beyond this is a peer flooding us (pings, resets): the connection ends. */
-const MAX_UNREAD_OUTPUT = 16 * 1024 * 1024;
-/**
- * What goes out in one turn is joined into one buffer when it is no larger
- * than this; else written as it is (one writev), so DATA payloads are not
- * copied: a copy of every export is memory outside V8's heap, whose growth
- * brings on full collections.
- */
-const JOIN_LIMIT = 4 * 1024;
+const ignore = (): void => {};
 /** A header block longer than this many times SETTINGS_MAX_HEADER_LIST_SIZE (compressed) is refused undecoded: a CONTINUATION flood. */
 const MAX_BLOCK_FACTOR = 4;
-
-export class H2Stream {
-  handler: StreamHandler = IGNORE;
-  remoteEnded = false;
-  localEnded = false;
-  closed = false;
-  /** Our receive window for the stream, and what was consumed since the last WINDOW_UPDATE. */
-  recvWindow: number;
-  recvConsumed = 0;
-  /** The peer's window for what we send. */
-  sendWindow: number;
-  /** DATA waiting for the peer's windows; then END_STREAM on the last of it, or trailers. */
-  pending: Buffer[] = [];
-  endAfterPending = false;
-  pendingTrailers: Buffer | undefined;
-  /** Request content-length (-1: none) and the DATA received, which must agree. */
-  contentLength = -1;
-  received = 0;
-
-  constructor(
-    readonly connection: H2Connection,
-    readonly id: number,
-    recvWindow: number,
-    sendWindow: number,
-  ) {
-    this.recvWindow = recvWindow;
-    this.sendWindow = sendWindow;
-  }
-
-  get remoteAddress(): string | undefined {
-    return this.connection.socket.remoteAddress;
-  }
-
-  /** Headers (an HPACK block); `end` ends our side of the stream with them. */
-  respond(block: Buffer, end: boolean): void {
-    this.connection.sendHeaders(this, block, end);
-  }
-
-  /** DATA, flow-controlled; `end` sets END_STREAM on the last frame of it. */
-  data(chunk: Buffer, end = false): void {
-    this.connection.sendData(this, chunk, end);
-  }
-
-  /** Trailers (an HPACK block) end the stream, after any DATA still waiting for a window. */
-  trailers(block: Buffer): void {
-    this.connection.sendTrailers(this, block);
-  }
-
-  reset(code: number): void {
-    this.connection.resetStream(this, code);
-  }
-}
 
 export abstract class H2Connection {
   protected readonly streams = new Map<number, H2Stream>();
   private readonly decoder: HpackDecoder;
-  private prefaceGot: number;
-  /** The frame being read: its header, and its payload when it spans chunks. */
-  private readonly head = Buffer.allocUnsafe(FRAME_HEADER_LENGTH);
-  private headGot = 0;
-  private fLength = 0;
-  private fType = 0;
-  protected fFlags = 0;
-  private fStream = 0;
-  private payload: Buffer | undefined;
-  private payloadGot = 0;
+  /** The frame being read: its header fields are the reader's. */
+  private readonly reader: FrameReader;
+  private readonly writer: TurnWriter;
   /** A header block waiting for its CONTINUATION frames. */
   private blockStream = 0;
   private blockEnd = false;
@@ -139,9 +60,6 @@ export abstract class H2Connection {
   protected peerMaxConcurrentStreams = Infinity;
   /** Streams with DATA waiting for the connection's send window. */
   private readonly blocked = new Set<H2Stream>();
-  private out: Buffer[] = [];
-  private outLength = 0;
-  private flushScheduled = false;
   /** Either side sent GOAWAY: no new streams; the socket ends once the open ones are done. */
   protected goawaySent = false;
   protected peerGoingAway = false;
@@ -163,10 +81,16 @@ export abstract class H2Connection {
     this.connRecvWindow = settings.connectionWindow;
     this.settled = new Promise<void>((resolve) => (this.settle = resolve));
     // The server waits for the client's preface; the client sends it.
-    this.prefaceGot = isServer ? 0 : PREFACE.length;
+    this.reader = new FrameReader(isServer, {
+      header: () => this.acceptFrame(),
+      frame: (buf, off) => this.dispatch(buf, off),
+      badPreface: () => this.fatal(ErrorCode.PROTOCOL_ERROR, 'invalid connection preface'),
+      stopped: () => this.dead,
+    });
+    this.writer = new TurnWriter(socket);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('error', noop);
+    socket.on('error', ignore);
     socket.once('close', () => this.onSocketClose());
     if (!isServer) this.queue(PREFACE);
     const local: Array<[number, number]> = [
@@ -222,48 +146,7 @@ export abstract class H2Connection {
 
   private receive(chunk: Buffer): void {
     this.lastReceivedAt = Date.now();
-    let off = 0;
-    const n = chunk.length;
-    if (this.prefaceGot < PREFACE.length) {
-      const take = Math.min(PREFACE.length - this.prefaceGot, n);
-      for (let i = 0; i < take; i++) {
-        if (chunk[i] !== PREFACE[this.prefaceGot + i]) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'invalid connection preface');
-      }
-      this.prefaceGot += take;
-      off = take;
-    }
-    while (off < n && !this.dead) {
-      if (this.payload !== undefined) {
-        const take = Math.min(this.payload.length - this.payloadGot, n - off);
-        chunk.copy(this.payload, this.payloadGot, off, off + take);
-        this.payloadGot += take;
-        off += take;
-        if (this.payloadGot < this.payload.length) break;
-        const p = this.payload;
-        this.payload = undefined;
-        this.dispatch(p, 0);
-        continue;
-      }
-      if (this.headGot > 0 || n - off < FRAME_HEADER_LENGTH) {
-        const take = Math.min(FRAME_HEADER_LENGTH - this.headGot, n - off);
-        chunk.copy(this.head, this.headGot, off, off + take);
-        this.headGot += take;
-        off += take;
-        if (this.headGot < FRAME_HEADER_LENGTH) break;
-        this.headGot = 0;
-        if (!this.beginFrame(this.head, 0)) break;
-      } else {
-        if (!this.beginFrame(chunk, off)) break;
-        off += FRAME_HEADER_LENGTH;
-      }
-      if (n - off >= this.fLength) {
-        this.dispatch(chunk, off);
-        off += this.fLength;
-      } else {
-        this.payload = Buffer.allocUnsafe(this.fLength);
-        this.payloadGot = 0;
-      }
-    }
+    this.reader.push(chunk);
     if (!this.dead && this.connRecvConsumed >= this.settings.connectionWindow / 2) {
       this.queue(windowUpdateFrame(0, this.connRecvConsumed));
       this.connRecvWindow += this.connRecvConsumed;
@@ -271,17 +154,14 @@ export abstract class H2Connection {
     }
   }
 
-  /** Reads a frame header; false when the frame is refused (the connection is then failing). */
-  private beginFrame(buf: Buffer, off: number): boolean {
-    this.fLength = (buf[off] << 16) | (buf[off + 1] << 8) | buf[off + 2];
-    this.fType = buf[off + 3];
-    this.fFlags = buf[off + 4];
-    this.fStream = buf.readUInt32BE(off + 5) & 0x7fffffff;
-    if (this.fLength > DEFAULT_MAX_FRAME_SIZE) {
-      this.fatal(ErrorCode.FRAME_SIZE_ERROR, `frame of ${this.fLength} bytes is larger than SETTINGS_MAX_FRAME_SIZE ${DEFAULT_MAX_FRAME_SIZE}`);
+  /** A frame header was read; false when the frame is refused (the connection is then failing). */
+  private acceptFrame(): boolean {
+    const f = this.reader;
+    if (f.length > DEFAULT_MAX_FRAME_SIZE) {
+      this.fatal(ErrorCode.FRAME_SIZE_ERROR, `frame of ${f.length} bytes is larger than SETTINGS_MAX_FRAME_SIZE ${DEFAULT_MAX_FRAME_SIZE}`);
       return false;
     }
-    if (this.blockStream !== 0 && (this.fType !== FrameType.CONTINUATION || this.fStream !== this.blockStream)) {
+    if (this.blockStream !== 0 && (f.type !== FrameType.CONTINUATION || f.streamId !== this.blockStream)) {
       this.fatal(ErrorCode.PROTOCOL_ERROR, 'expected a CONTINUATION frame for the open header block');
       return false;
     }
@@ -289,14 +169,14 @@ export abstract class H2Connection {
   }
 
   private dispatch(buf: Buffer, off: number): void {
-    const len = this.fLength;
-    switch (this.fType) {
+    const len = this.reader.length;
+    switch (this.reader.type) {
       case FrameType.DATA:
         return this.onDataFrame(buf, off, len);
       case FrameType.HEADERS:
         return this.onHeadersFrame(buf, off, len);
       case FrameType.PRIORITY:
-        if (this.fStream === 0) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'PRIORITY on stream 0');
+        if (this.reader.streamId === 0) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'PRIORITY on stream 0');
         if (len !== 5) return this.fatal(ErrorCode.FRAME_SIZE_ERROR, 'PRIORITY frame of a length other than 5');
         return;
       case FrameType.RST_STREAM:
@@ -306,12 +186,12 @@ export abstract class H2Connection {
       case FrameType.PUSH_PROMISE:
         return this.fatal(ErrorCode.PROTOCOL_ERROR, 'PUSH_PROMISE was disabled by SETTINGS_ENABLE_PUSH 0');
       case FrameType.PING:
-        if (this.fStream !== 0) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
+        if (this.reader.streamId !== 0) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'PING on a stream');
         if (len !== 8) return this.fatal(ErrorCode.FRAME_SIZE_ERROR, 'PING frame of a length other than 8');
-        if ((this.fFlags & Flag.ACK) === 0) this.queue(frame(FrameType.PING, Flag.ACK, 0, buf.subarray(off, off + 8)));
+        if ((this.reader.flags & Flag.ACK) === 0) this.queue(frame(FrameType.PING, Flag.ACK, 0, buf.subarray(off, off + 8)));
         return;
       case FrameType.GOAWAY:
-        if (this.fStream !== 0) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'GOAWAY on a stream');
+        if (this.reader.streamId !== 0) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'GOAWAY on a stream');
         if (len < 8) return this.fatal(ErrorCode.FRAME_SIZE_ERROR, 'GOAWAY frame shorter than 8 bytes');
         return this.onGoaway(buf.readUInt32BE(off) & 0x7fffffff);
       case FrameType.WINDOW_UPDATE:
@@ -324,20 +204,14 @@ export abstract class H2Connection {
   }
 
   private onDataFrame(buf: Buffer, off: number, len: number): void {
-    const id = this.fStream;
+    const id = this.reader.streamId;
     if (id === 0) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'DATA on stream 0');
     if (len > this.connRecvWindow) return this.fatal(ErrorCode.FLOW_CONTROL_ERROR, 'DATA beyond the connection flow-control window');
     this.connRecvWindow -= len;
     this.connRecvConsumed += len; // handed over at once, so consumed at once
-    let start = off;
-    let end = off + len;
-    if (this.fFlags & Flag.PADDED) {
-      if (len < 1) return this.fatal(ErrorCode.FRAME_SIZE_ERROR, 'padded DATA frame without a pad length');
-      const pad = buf[off];
-      start++;
-      if (pad > end - start) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'DATA padding longer than the frame');
-      end -= pad;
-    }
+    const end = this.unpadded(buf, off, len, 'DATA');
+    if (end < 0) return;
+    const start = this.reader.flags & Flag.PADDED ? off + 1 : off;
     const stream = this.streams.get(id);
     if (stream === undefined) {
       if (this.isIdle(id)) return this.fatal(ErrorCode.PROTOCOL_ERROR, `DATA on idle stream ${id}`);
@@ -350,7 +224,7 @@ export abstract class H2Connection {
     stream.received += end - start;
     if (end > start) stream.handler.data(buf.subarray(start, end));
     if (stream.closed) return;
-    if (this.fFlags & Flag.END_STREAM) return this.remoteEnd(stream);
+    if (this.reader.flags & Flag.END_STREAM) return this.remoteEnd(stream);
     if (stream.recvConsumed >= this.settings.streamWindow / 2) {
       this.queue(windowUpdateFrame(id, stream.recvConsumed));
       stream.recvWindow += stream.recvConsumed;
@@ -358,25 +232,34 @@ export abstract class H2Connection {
     }
   }
 
-  private onHeadersFrame(buf: Buffer, off: number, len: number): void {
-    const id = this.fStream;
-    if (id === 0) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'HEADERS on stream 0');
-    let start = off;
-    let end = off + len;
-    if (this.fFlags & Flag.PADDED) {
-      if (len < 1) return this.fatal(ErrorCode.FRAME_SIZE_ERROR, 'padded HEADERS frame without a pad length');
-      const pad = buf[off];
-      start++;
-      if (pad > end - start) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'HEADERS padding longer than the frame');
-      end -= pad;
+  /** Where a DATA or HEADERS payload ends once its padding (§6.1) is taken off; -1 when the padding is malformed (the connection is then failing). */
+  private unpadded(buf: Buffer, off: number, len: number, what: string): number {
+    if ((this.reader.flags & Flag.PADDED) === 0) return off + len;
+    if (len < 1) {
+      this.fatal(ErrorCode.FRAME_SIZE_ERROR, `padded ${what} frame without a pad length`);
+      return -1;
     }
-    if (this.fFlags & Flag.PRIORITY) {
+    const pad = buf[off];
+    if (pad > len - 1) {
+      this.fatal(ErrorCode.PROTOCOL_ERROR, `${what} padding longer than the frame`);
+      return -1;
+    }
+    return off + len - pad;
+  }
+
+  private onHeadersFrame(buf: Buffer, off: number, len: number): void {
+    const id = this.reader.streamId;
+    if (id === 0) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'HEADERS on stream 0');
+    const end = this.unpadded(buf, off, len, 'HEADERS');
+    if (end < 0) return;
+    let start = this.reader.flags & Flag.PADDED ? off + 1 : off;
+    if (this.reader.flags & Flag.PRIORITY) {
       if (end - start < 5) return this.fatal(ErrorCode.FRAME_SIZE_ERROR, 'HEADERS priority fields cut short');
       start += 5;
     }
     const fragment = buf.subarray(start, end);
-    const endStream = (this.fFlags & Flag.END_STREAM) !== 0;
-    if (this.fFlags & Flag.END_HEADERS) return this.headerBlock(id, endStream, fragment);
+    const endStream = (this.reader.flags & Flag.END_STREAM) !== 0;
+    if (this.reader.flags & Flag.END_HEADERS) return this.headerBlock(id, endStream, fragment);
     this.blockStream = id;
     this.blockEnd = endStream;
     this.blockParts = [fragment];
@@ -390,7 +273,7 @@ export abstract class H2Connection {
     if (this.blockLength > MAX_BLOCK_FACTOR * this.settings.maxHeaderListSize) {
       return this.fatal(ErrorCode.ENHANCE_YOUR_CALM, 'header block too large');
     }
-    if ((this.fFlags & Flag.END_HEADERS) === 0) return;
+    if ((this.reader.flags & Flag.END_HEADERS) === 0) return;
     const id = this.blockStream;
     const block = Buffer.concat(this.blockParts, this.blockLength);
     this.blockStream = 0;
@@ -409,7 +292,7 @@ export abstract class H2Connection {
   }
 
   private onRstStream(buf: Buffer, off: number, len: number): void {
-    const id = this.fStream;
+    const id = this.reader.streamId;
     if (id === 0) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'RST_STREAM on stream 0');
     if (len !== 4) return this.fatal(ErrorCode.FRAME_SIZE_ERROR, 'RST_STREAM frame of a length other than 4');
     if (this.isIdle(id)) return this.fatal(ErrorCode.PROTOCOL_ERROR, `RST_STREAM on idle stream ${id}`);
@@ -418,8 +301,8 @@ export abstract class H2Connection {
   }
 
   private onSettings(buf: Buffer, off: number, len: number): void {
-    if (this.fStream !== 0) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'SETTINGS on a stream');
-    if (this.fFlags & Flag.ACK) {
+    if (this.reader.streamId !== 0) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'SETTINGS on a stream');
+    if (this.reader.flags & Flag.ACK) {
       if (len !== 0) return this.fatal(ErrorCode.FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
       return;
     }
@@ -460,7 +343,7 @@ export abstract class H2Connection {
   private onWindowUpdate(buf: Buffer, off: number, len: number): void {
     if (len !== 4) return this.fatal(ErrorCode.FRAME_SIZE_ERROR, 'WINDOW_UPDATE frame of a length other than 4');
     const increment = buf.readUInt32BE(off) & 0x7fffffff;
-    const id = this.fStream;
+    const id = this.reader.streamId;
     if (id === 0) {
       if (increment === 0) return this.fatal(ErrorCode.PROTOCOL_ERROR, 'WINDOW_UPDATE with an increment of 0');
       this.connSendWindow += increment;
@@ -575,7 +458,7 @@ export abstract class H2Connection {
   protected endIfIdle(): void {
     if ((this.goawaySent || this.peerGoingAway) && this.streams.size === 0 && !this.dead) {
       this.dead = true;
-      this.flush();
+      this.writer.flush();
       this.socket.end();
     }
   }
@@ -598,7 +481,7 @@ export abstract class H2Connection {
     if (this.dead) return;
     this.queue(goawayFrame(this.lastPeerStream(), code, message));
     this.dead = true;
-    this.flush();
+    this.writer.flush();
     this.socket.end();
     // A peer that never closes its side is not waited for.
     setTimeout(() => this.socket.destroy(), 1000).unref();
@@ -606,38 +489,7 @@ export abstract class H2Connection {
   }
 
   protected queue(buf: Buffer): void {
-    if (this.socket.destroyed) return;
-    this.out.push(buf);
-    this.outLength += buf.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  /**
-   * Everything queued in this turn of the event loop: joined into one write
-   * when small, else written as it is in one writev (large DATA payloads
-   * are not copied).
-   */
-  private flush(): void {
-    this.flushScheduled = false;
-    const out = this.out;
-    const length = this.outLength;
-    this.out = [];
-    this.outLength = 0;
-    if (out.length === 0 || this.socket.destroyed || !this.socket.writable) return;
-    if (out.length === 1) this.socket.write(out[0]);
-    else if (length <= JOIN_LIMIT) this.socket.write(Buffer.concat(out, length));
-    else {
-      this.socket.cork();
-      for (const b of out) this.socket.write(b);
-      this.socket.uncork();
-    }
-    if (this.socket.writableLength > MAX_UNREAD_OUTPUT && !this.dead) {
-      this.dead = true;
-      this.socket.destroy();
-    }
+    this.writer.queue(buf);
   }
 
   private closeStreams(): void {
@@ -653,7 +505,7 @@ export abstract class H2Connection {
     this.settle();
     if (this.aliveCheck) clearTimeout(this.aliveCheck);
     this.dead = true;
-    this.out = [];
+    this.writer.clear();
     this.closeStreams();
   }
 }

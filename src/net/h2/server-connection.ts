@@ -6,7 +6,8 @@
  * streams.
  */
 import type * as net from 'node:net';
-import { H2Connection, H2Stream, type H2Settings } from './connection';
+import { H2Connection, type H2Settings } from './connection';
+import { H2Stream } from './stream';
 import { ErrorCode, rstStreamFrame } from './frames';
 import type { DecodedBlock } from './hpack';
 
