@@ -17,7 +17,7 @@ import { CONNECTION_LOST, type H2Stream, type StreamHandler } from './h2/stream'
 import { H2ClientConnection } from './h2/client-connection';
 import { ErrorCode } from './h2/frames';
 import { HpackEncoder } from './h2/hpack';
-import { GrpcStatus } from './grpc-status';
+import { codeForHttpStatus, codeForReset, GrpcStatus, percentDecode } from './grpc-status';
 
 export interface GrpcChannelOptions {
   host: string;
@@ -249,43 +249,6 @@ function done(call: CallOptions, outcome: UnaryOutcome): UnaryOutcome {
   return outcome;
 }
 
-/** gRPC's http-grpc-status-mapping: the code for an HTTP status when the response carries no grpc-status. */
-function codeForHttpStatus(status: number): number {
-  switch (status) {
-    case 400:
-      return GrpcStatus.INTERNAL;
-    case 401:
-      return GrpcStatus.UNAUTHENTICATED;
-    case 403:
-      return GrpcStatus.PERMISSION_DENIED;
-    case 404:
-      return GrpcStatus.UNIMPLEMENTED;
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return GrpcStatus.UNAVAILABLE;
-    default:
-      return GrpcStatus.UNKNOWN;
-  }
-}
-
-/** The status for a stream the server reset (grpc-go's mapping of HTTP/2 error codes). */
-function codeForReset(code: number): number {
-  switch (code) {
-    case ErrorCode.REFUSED_STREAM:
-      return GrpcStatus.UNAVAILABLE;
-    case ErrorCode.CANCEL:
-      return GrpcStatus.CANCELLED;
-    case ErrorCode.ENHANCE_YOUR_CALM:
-      return GrpcStatus.RESOURCE_EXHAUSTED;
-    case ErrorCode.INADEQUATE_SECURITY:
-      return GrpcStatus.PERMISSION_DENIED;
-    default:
-      return GrpcStatus.INTERNAL;
-  }
-}
-
 /** One call's response: headers, the message, trailers, and the outcome once it is known. */
 class UnaryExchange implements StreamHandler {
   stream: H2Stream | undefined;
@@ -394,15 +357,5 @@ class UnaryExchange implements StreamHandler {
     this.finished = true;
     this.parts = [];
     this.onDone(outcome, reusable);
-  }
-}
-
-/** `grpc-message`'s percent-encoding undone (PROTOCOL-HTTP2.md); text that does not decode is kept as it came. */
-function percentDecode(value: string): string {
-  if (!value.includes('%')) return value;
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
   }
 }

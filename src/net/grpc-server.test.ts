@@ -10,8 +10,8 @@ import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { acquireGrpc, OTLP_GRPC_PATHS, type GrpcCall, type GrpcCallback, type GrpcExportHandler, type Lease } from './listeners';
-import { grpcMetadata, percentEncode } from './grpc-server';
-import { GrpcStatus } from './grpc-status';
+import { grpcMetadata } from './grpc-server';
+import { GrpcStatus, percentEncode } from './grpc-status';
 import { grpcExport, waitFor } from '../receivers/otlp/harness';
 
 const METRICS = OTLP_GRPC_PATHS.metrics;

@@ -20,7 +20,7 @@ import { EventEmitter } from 'node:events';
 import type * as net from 'node:net';
 import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
-import { GrpcStatus } from './grpc-status';
+import { GrpcStatus, percentEncode } from './grpc-status';
 import { HpackEncoder } from './h2/hpack';
 import type { H2Settings } from './h2/connection';
 import type { H2Stream, StreamHandler } from './h2/stream';
@@ -351,21 +351,6 @@ function respondEarly(stream: H2Stream, httpStatus: number, status: GrpcError): 
   ];
   if (status.statusDetails) fields.push(['grpc-status-details-bin', status.statusDetails.toString('base64').replace(/=+$/, '')]);
   stream.respond(hpack.encode(fields), true);
-}
-
-/** `grpc-message`: UTF-8, with bytes outside printable ASCII and '%' percent-encoded (PROTOCOL-HTTP2.md). */
-export function percentEncode(message: string): string {
-  let plain = true;
-  for (let i = 0; i < message.length && plain; i++) {
-    const c = message.charCodeAt(i);
-    plain = c >= 0x20 && c <= 0x7e && c !== 0x25;
-  }
-  if (plain) return message;
-  let out = '';
-  for (const byte of Buffer.from(message, 'utf8')) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
 }
 
 /** Headers the transport consumes; the rest is the call's metadata (as grpc-js passes it to a handler). */
