@@ -58,7 +58,7 @@ export class ScopeLabels {
     if (plan.pieces === undefined) {
       const key = generalKey(this.labels, attrs, this.reserved);
       const h = slot(hashText(0, key));
-      for (let s = index.first(h); s !== undefined; s = s.next) if (s.labels === key) return s;
+      for (let s = index.first(h); s !== undefined; s = s.next) if (fullLabels(s) === key) return s;
       this.missKey = key;
       this.missSlot = h;
       this.missPlan = undefined;
@@ -66,10 +66,16 @@ export class ScopeLabels {
     }
     const h = slot(plan.hash(attrs));
     for (let s = index.first(h); s !== undefined; s = s.next) {
-      if (s.plan === plan ? plan.sameValues(s.labels) : plan.matches(s.labels)) {
-        s.plan = plan;
-        return s;
-      }
+      const form = s.plan;
+      if (form === plan) {
+        if (plan.sameValues(s.labels)) return s;
+      } else if (form !== undefined && plan.samePieces(form)) {
+        // Another plan of the same shape (rebuilt, or the keys in another order): same form, so it can take over.
+        if (plan.sameValues(s.labels)) {
+          s.plan = plan;
+          return s;
+        }
+      } else if (plan.matches(fullLabels(s))) return s;
     }
     this.missKey = undefined;
     this.missSlot = h;
@@ -77,9 +83,13 @@ export class ScopeLabels {
     return undefined;
   }
 
-  /** The rendered labels of the series the last `find` missed. */
+  /**
+   * What the series the last `find` missed stores as its labels: under
+   * `missPlan`, only its values (see KeyPlan.own); without one, its whole
+   * rendered label set.
+   */
   missingLabels(): string {
-    return this.missKey ?? this.last!.render();
+    return this.missKey ?? this.last!.own();
   }
 
   /** The rendered, sorted label set of a point with these attributes. */
@@ -93,6 +103,17 @@ export class ScopeLabels {
 
 function byName(a: Label, b: Label): number {
   return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+/**
+ * A series' whole rendered label set. A series made through a plan stores
+ * only its values, and the plan (`s.plan`, its form) holds the text around
+ * them: 100,000 series of one shape then share one copy of their constant
+ * labels, where each used to hold all ~170 characters.
+ */
+export function fullLabels(s: Series): string {
+  const form = s.plan;
+  return form === undefined ? s.labels : form.fill(s.labels);
 }
 
 /** The general way, for any attributes. */
@@ -130,7 +151,14 @@ export class KeyPlan {
   /** The escaped values of the last point hashed (scratch, reused), and the length of its label set. */
   private readonly values: string[] = [];
   private length = 0;
+  /** The length of `own()` for the point last hashed. */
+  private ownLength = 0;
   private readonly piecesLength: number = 0;
+  /** The pieces as UTF-8, and their total size (see exposition.ts). */
+  readonly joints: Buffer[] = [];
+  readonly jointsBytes: number = 0;
+  /** By sample name: the name and the first piece, as UTF-8. */
+  private readonly heads = new Map<string, Buffer>();
 
   constructor(scope: readonly Label[], attrs: Attributes, reserved: ReadonlySet<string>) {
     this.keys = attrs.map((kv) => kv.key);
@@ -169,6 +197,9 @@ export class KeyPlan {
       this.piecesLength += p.length;
     }
     this.pieces = pieces;
+    // What the exposition copies around a series' values.
+    this.joints = pieces.map((p) => Buffer.from(p));
+    for (const j of this.joints) this.jointsBytes += j.length;
   }
 
   fits(attrs: Attributes): boolean {
@@ -202,6 +233,7 @@ export class KeyPlan {
       length += values[i].length;
     }
     this.length = length;
+    this.ownLength = length - this.piecesLength + order.length;
     const last = order.length;
     return (Math.imul(h, piecePower[last]) + pieceHash[last]) | 0;
   }
@@ -222,24 +254,61 @@ export class KeyPlan {
   }
 
   /**
-   * `matches` for a label set this plan built or matched before: its
-   * constant text is this plan's, so only the values need comparing. A
-   * stored value of another length cannot pass for this one: the character
-   * after each value must be the closing quote, and an escaped value never
-   * holds a bare quote.
+   * Whether `own` (what `own()` gave for some point of this plan's shape)
+   * holds the values of the point last hashed. Each value is followed by a
+   * newline, which an escaped value never holds (it has `\n` instead), so a
+   * value of another length cannot pass for this one.
    */
-  sameValues(labels: string): boolean {
-    if (labels.length !== this.length) return false;
-    const pieces = this.pieces!;
+  sameValues(own: string): boolean {
+    if (own.length !== this.ownLength) return false;
     const values = this.values;
     let pos = 0;
     for (let i = 0; i < values.length; i++) {
-      pos += pieces[i].length;
-      if (!textAt(labels, pos, values[i])) return false;
+      if (!textAt(own, pos, values[i])) return false;
       pos += values[i].length;
-      if (labels.charCodeAt(pos) !== 0x22) return false;
+      if (own.charCodeAt(pos++) !== 0x0a) return false;
     }
     return true;
+  }
+
+  /** Whether another plan renders the same text around its values (then their `own` strings are interchangeable). */
+  samePieces(other: KeyPlan): boolean {
+    const a = this.pieces!;
+    const b = other.pieces;
+    if (b === undefined || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+
+  /**
+   * The escaped values of the point last hashed, each followed by a newline
+   * (which marks where it ends): all a series made through this plan stores.
+   */
+  own(): string {
+    const values = this.values;
+    let s = '';
+    for (let i = 0; i < values.length; i++) s += values[i] + '\n';
+    return s;
+  }
+
+  /** A sample name followed by the first piece, as UTF-8: how the exposition starts each of this plan's samples. */
+  headed(name: string): Buffer {
+    let head = this.heads.get(name);
+    if (head === undefined) this.heads.set(name, (head = Buffer.from(name + this.pieces![0])));
+    return head;
+  }
+
+  /** The whole label set of a series that stores `own` under this plan. */
+  fill(own: string): string {
+    const pieces = this.pieces!;
+    let s = pieces[0];
+    let pos = 0;
+    for (let i = 1; i < pieces.length; i++) {
+      const end = own.indexOf('\n', pos);
+      s += own.slice(pos, end) + pieces[i];
+      pos = end + 1;
+    }
+    return s;
   }
 
   /** The label set of the point last hashed. */

@@ -5,8 +5,8 @@
  * it) for every point, ~150 bytes of garbage per point that the exporter
  * then has to collect. Keyed by a 30-bit hash of the same text instead, a
  * point's series is found from its attribute values alone (label-key.ts
- * hashes them piece by piece) and confirmed by comparing the stored labels
- * in place; the string is built only for a new series. Series whose hashes
+ * hashes them piece by piece) and confirmed by comparing the stored values
+ * in place; only a new series' values are stored. Series whose hashes
  * collide are chained through `next`.
  */
 import type { Series } from './state';
@@ -39,12 +39,6 @@ export class SeriesIndex {
   /** The first series in a hash's chain (follow `next` for the rest). */
   first(key: number): Series | undefined {
     return this.heads.get(key);
-  }
-
-  /** The series with exactly these rendered labels, if any. */
-  find(labels: string): Series | undefined {
-    for (let s = this.heads.get(slot(hashText(0, labels))); s !== undefined; s = s.next) if (s.labels === labels) return s;
-    return undefined;
   }
 
   add(key: number, s: Series): void {

@@ -5,6 +5,7 @@
 import type { Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint, SummaryDataPoint, ValueAtQuantile } from '../../model/metrics';
 import type { PromType } from './naming';
 import type { SeriesIndex } from './series-index';
+import type { KeyPlan } from './label-key';
 
 export interface HistogramState {
   kind: 'hist';
@@ -49,12 +50,16 @@ export interface Target {
 
 /**
  * One series. Kept small (100,000 of them is a normal Claude Code fleet
- * before the cardinality guard): the label set is stored once, rendered, and
- * found by its hash (series-index.ts); histogram and summary state hang off
- * `data`.
+ * before the cardinality guard): it holds its label values, its plan the
+ * rest of its label set; it is found by the hash of that set
+ * (series-index.ts); histogram and summary state hang off `data`.
  */
 export interface Series {
-  /** The rendered label set (`{a="1",...}`); also the series' key in its family. */
+  /**
+   * Under a plan (`plan`), only the series' escaped label values, each
+   * followed by a newline; without one, its whole rendered label set (`{a="1",...}`).
+   * `fullLabels` (label-key.ts) gives the whole set either way.
+   */
   labels: string;
   value: number;
   data: HistogramState | ExpState | SummaryState | undefined;
@@ -71,8 +76,12 @@ export interface Series {
   exemplar: Exemplar | undefined;
   /** The next series in its hash chain (series-index.ts). */
   next: Series | undefined;
-  /** The label-key plan that last found this series, so the next lookup compares only values (label-key.ts). */
-  plan: object | undefined;
+  /**
+   * The label-key plan `labels` is stored under: it holds the text around
+   * the values, shared by every series of its shape, and the next lookup
+   * through it compares only values (label-key.ts).
+   */
+  plan: KeyPlan | undefined;
 }
 
 export interface Family {
@@ -88,8 +97,8 @@ export interface Family {
   series: SeriesIndex;
 }
 
-export function newSeries(labels: string, target: Target, updatedAt: number): Series {
-  return { labels, value: 0, data: undefined, createdMs: 0, startMs: 0, startNs: 0, timestampMs: 0, updatedAt, target, exemplar: undefined, next: undefined, plan: undefined };
+export function newSeries(labels: string, plan: KeyPlan | undefined, target: Target, updatedAt: number): Series {
+  return { labels, value: 0, data: undefined, createdMs: 0, startMs: 0, startNs: 0, timestampMs: 0, updatedAt, target, exemplar: undefined, next: undefined, plan };
 }
 
 function sameBounds(a: number[], b: number[]): boolean {

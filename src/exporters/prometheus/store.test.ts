@@ -191,3 +191,29 @@ test('OpenMetrics carries exemplars on counters and on the bucket they fall in; 
   assert.match(om, /^task_duration_milliseconds_bucket\{[^}]*le="10"\} 1$/m, 'no exemplar on a bucket none fell in');
   assert.ok(!render(s, { openMetrics: false, sendTimestamps: false }).includes('trace_id'), 'the text format has no exemplars');
 });
+
+test('label values are written exactly, escaped and in UTF-8, on every sample of a series and its _created', () => {
+  const s = store();
+  const values: KeyValue[] = [
+    { key: 'a', value: str('naïve ☃ 🦀') },
+    { key: 'b', value: str('say "hi"\\ back\nline') },
+    { key: 'c', value: str('') },
+    { key: 'd', value: str('plain') },
+  ];
+  s.ingest(rm({
+    type: 'histogram', temporality: 1,
+    dataPoints: [{ attributes: values, startTimeMs: 1000, startTimeNs: 0, timeMs: 2000, timeNs: 0, flags: 0, count: 3, sum: 60, bucketCounts: [1, 2], explicitBounds: [10], exemplars: [], min: undefined, max: undefined }],
+  }, { name: 'task.duration', unit: 'ms', resource: [{ key: 'service.name', value: str('sérvice') }] }));
+  s.ingest(rm(sum([[4, 'input']], 1, 1000), { resource: [{ key: 'service.name', value: str('sérvice') }] }));
+  const labels = '{a="naïve ☃ 🦀",b="say \\"hi\\"\\\\ back\\nline",c="",d="plain",instance="",job="sérvice",otel_scope_name="com.anthropic.claude_code",otel_scope_version="2.0.0"';
+  const text = render(s, { openMetrics: true, sendTimestamps: false });
+  const lines = text.split('\n');
+  for (const line of [
+    `task_duration_milliseconds_bucket${labels},le="10"} 1`,
+    `task_duration_milliseconds_bucket${labels},le="+Inf"} 3`,
+    `task_duration_milliseconds_sum${labels}} 60`,
+    `task_duration_milliseconds_count${labels}} 3`,
+    `task_duration_milliseconds_created${labels}} 1.000`,
+    'claude_code_token_usage_tokens_total{instance="",job="sérvice",model="opus",otel_scope_name="com.anthropic.claude_code",otel_scope_version="2.0.0",type="input"} 4',
+  ]) assert.ok(lines.includes(line), `${line}\nin:\n${text}`);
+});

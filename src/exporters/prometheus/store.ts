@@ -211,8 +211,7 @@ export class SeriesStore {
   private series(f: Family, scope: ScopeLabels, attrs: Attributes, target: Target, now: number): Series {
     let s = scope.find(f.series, attrs);
     if (!s) {
-      s = newSeries(flatString(scope.missingLabels()), target, this.sinceEpoch(now));
-      s.plan = scope.missPlan;
+      s = newSeries(flatString(scope.missingLabels()), scope.missPlan, target, this.sinceEpoch(now));
       f.series.add(scope.missSlot, s);
       this.seriesCount++;
       target.series++;
