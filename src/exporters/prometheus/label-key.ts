@@ -26,8 +26,8 @@ const MAX_PLANS = 16;
 /**
  * The labels every series of one resource and scope shares, and plans for
  * the attribute shapes seen with them. The store keeps these between
- * requests, so that a series remembers the plan that last found it and the
- * next point of the same shape compares only its values.
+ * requests; a series is stored under a plan (which holds the text around
+ * its values), so the next point of the same shape compares only values.
  */
 export class ScopeLabels {
   private readonly plans: KeyPlan[] = [];
