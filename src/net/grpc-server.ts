@@ -53,8 +53,16 @@ export type GrpcUnaryHandler = (call: GrpcCall, callback: GrpcCallback) => void;
 export type GrpcRouter = (path: string) => GrpcUnaryHandler | GrpcError;
 
 
+/**
+ * Told of a call the server refused before any handler saw it: its headers,
+ * its method, its framing or size, or a deadline that passed while it was
+ * arriving. `reason` is one of the receivers' refusal reasons.
+ */
+export type GrpcRefusedHook = (reason: string, details: string, peer: string) => void;
+
 export interface GrpcServerOptions {
   route: GrpcRouter;
+  refused?: GrpcRefusedHook;
   /** `grpc.max_receive_message_length`: on the wire and after decompression. */
   maxRecvBytes: number;
   tls?: TlsMaterial;
@@ -134,13 +142,18 @@ export class GrpcServer {
 
   private onStream(stream: H2Stream, headers: RequestHeaders): void {
     const early = checkHeaders(headers);
-    if (early) return void respondEarly(stream, early.httpStatus, early);
+    if (early) return void this.refuse(stream, early.httpStatus, early, early.reason);
     const route = this.options.route((headers[':path'] as string | undefined) ?? '');
-    if (typeof route !== 'function') return void respondEarly(stream, 200, route);
-    const call = new UnaryCall(stream, headers, route, this.options.maxRecvBytes);
+    if (typeof route !== 'function') return void this.refuse(stream, 200, route, 'not_found');
+    const call = new UnaryCall(stream, headers, route, this.options.maxRecvBytes, this.options.refused);
     stream.handler = call;
     const timeout = headers['grpc-timeout'];
     if (timeout !== undefined) call.timer = setTimeout(onDeadline, parseTimeout(timeout as string), call);
+  }
+
+  private refuse(stream: H2Stream, httpStatus: number, status: GrpcError, reason: string): void {
+    this.options.refused?.(reason, status.details, stream.remoteAddress ?? 'unknown');
+    respondEarly(stream, httpStatus, status);
   }
 }
 
@@ -167,12 +180,15 @@ class UnaryCall implements GrpcCall, StreamHandler {
   private got = 0;
   private body: Buffer | undefined;
   private compressed = false;
+  /** The handler has the request: from here on a failure is its answer, not the transport's refusal. */
+  handed = false;
 
   constructor(
     readonly stream: H2Stream,
     readonly headers: RequestHeaders,
     private readonly handler: GrpcUnaryHandler,
     private readonly limit: number,
+    private readonly refused: GrpcRefusedHook | undefined,
   ) {
     this.peer = stream.remoteAddress ?? 'unknown';
   }
@@ -180,7 +196,7 @@ class UnaryCall implements GrpcCall, StreamHandler {
   data(chunk: Buffer): void {
     let off = 0;
     while (off < chunk.length && !this.answered) {
-      if (this.body !== undefined) return this.fail(GrpcStatus.INTERNAL, 'grpc: received more than one request message for a unary call');
+      if (this.body !== undefined) return this.refuse(GrpcStatus.INTERNAL, 'grpc: received more than one request message for a unary call', 'decode');
       if (this.length < 0) {
         let p: Buffer;
         if (this.prefixGot === 0 && chunk.length - off >= 5) {
@@ -195,10 +211,10 @@ class UnaryCall implements GrpcCall, StreamHandler {
           if (this.prefixGot < 5) return;
           p = this.prefix;
         }
-        if (p[0] > 1) return this.fail(GrpcStatus.INTERNAL, `grpc: received a message with an invalid compressed flag ${p[0]}`);
+        if (p[0] > 1) return this.refuse(GrpcStatus.INTERNAL, `grpc: received a message with an invalid compressed flag ${p[0]}`, 'decode');
         this.compressed = p[0] === 1;
         this.length = p.readUInt32BE(1);
-        if (this.length > this.limit) return this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${this.length} vs. ${this.limit})`);
+        if (this.length > this.limit) return this.refuse(GrpcStatus.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${this.length} vs. ${this.limit})`, 'too_large');
         if (this.length === 0) this.body = EMPTY;
         continue;
       }
@@ -219,24 +235,25 @@ class UnaryCall implements GrpcCall, StreamHandler {
   end(): void {
     if (this.answered) return;
     if (this.body === undefined) {
-      if (this.length < 0 && this.prefixGot === 0) return this.fail(GrpcStatus.INTERNAL, 'grpc: received no request message for a unary call');
-      return this.fail(GrpcStatus.INTERNAL, 'grpc: the request ended inside a message (unexpected EOF)');
+      if (this.length < 0 && this.prefixGot === 0) return this.refuse(GrpcStatus.INTERNAL, 'grpc: received no request message for a unary call', 'decode');
+      return this.refuse(GrpcStatus.INTERNAL, 'grpc: the request ended inside a message (unexpected EOF)', 'decode');
     }
     const body = this.body;
     this.body = EMPTY;
     if (!this.compressed) this.request = body;
     else {
       const encoding = this.headers['grpc-encoding'];
-      if (encoding === undefined || encoding === 'identity') return this.fail(GrpcStatus.INTERNAL, 'grpc: compressed flag set with identity or empty encoding');
+      if (encoding === undefined || encoding === 'identity') return this.refuse(GrpcStatus.INTERNAL, 'grpc: compressed flag set with identity or empty encoding', 'decode');
       try {
         this.request = encoding === 'gzip' ? gunzip(body, this.limit) : zlib.inflateSync(body, { maxOutputLength: this.limit });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-          return this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `grpc: received message that decompresses to a size larger than ${this.limit}`);
+          return this.refuse(GrpcStatus.RESOURCE_EXHAUSTED, `grpc: received message that decompresses to a size larger than ${this.limit}`, 'too_large');
         }
-        return this.fail(GrpcStatus.INTERNAL, `grpc: failed to decompress the received message: ${(err as Error).message}`);
+        return this.refuse(GrpcStatus.INTERNAL, `grpc: failed to decompress the received message: ${(err as Error).message}`, 'decode');
       }
     }
+    this.handed = true;
     try {
       this.handler(this, (err, response) => (err ? this.fail(err.code, err.details, err.statusDetails) : this.succeed(response ?? EMPTY)));
     } catch {
@@ -258,6 +275,13 @@ class UnaryCall implements GrpcCall, StreamHandler {
   fail(code: number, details: string, statusDetails?: Buffer): void {
     if (!this.finish()) return;
     respondEarly(this.stream, 200, { code, details, statusDetails });
+  }
+
+  /** `fail` for a call the transport refuses before the handler has it, reported as refused. */
+  refuse(code: number, details: string, reason: string): void {
+    if (this.answered) return;
+    this.refused?.(reason, details, this.peer);
+    this.fail(code, details);
   }
 
   /** Marks the call answered; false when it already was or the client is gone. */
@@ -291,13 +315,16 @@ function gunzip(body: Buffer, limit: number): Buffer {
 
 function onDeadline(call: UnaryCall): void {
   call.timer = undefined;
-  call.fail(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded');
+  if (call.handed) call.fail(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded');
+  else call.refuse(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded', 'deadline_exceeded');
 }
 
 function ignore(): void {}
 
 interface EarlyStatus extends GrpcError {
   httpStatus: number;
+  /** What the receivers count it as. */
+  reason: string;
 }
 
 /**
@@ -307,17 +334,17 @@ interface EarlyStatus extends GrpcError {
 function checkHeaders(headers: RequestHeaders): EarlyStatus | undefined {
   const contentType = headers['content-type'] as string | undefined;
   if (!isGrpcContentType(contentType)) {
-    return { httpStatus: 415, code: GrpcStatus.INVALID_ARGUMENT, details: `invalid gRPC request content-type ${JSON.stringify(contentType ?? '')}` };
+    return { httpStatus: 415, code: GrpcStatus.INVALID_ARGUMENT, details: `invalid gRPC request content-type ${JSON.stringify(contentType ?? '')}`, reason: 'unsupported_media_type' };
   }
   const method = headers[':method'];
-  if (method !== 'POST') return { httpStatus: 405, code: GrpcStatus.INTERNAL, details: `grpc: the request method is ${method}; gRPC requests must be POST` };
+  if (method !== 'POST') return { httpStatus: 405, code: GrpcStatus.INTERNAL, details: `grpc: the request method is ${method}; gRPC requests must be POST`, reason: 'method_not_allowed' };
   const timeout = headers['grpc-timeout'];
   if (timeout !== undefined && parseTimeout(timeout as string) < 0) {
-    return { httpStatus: 400, code: GrpcStatus.INTERNAL, details: `malformed grpc-timeout: ${JSON.stringify(timeout)}` };
+    return { httpStatus: 400, code: GrpcStatus.INTERNAL, details: `malformed grpc-timeout: ${JSON.stringify(timeout)}`, reason: 'decode' };
   }
   const encoding = headers['grpc-encoding'];
   if (encoding !== undefined && encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'deflate') {
-    return { httpStatus: 200, code: GrpcStatus.UNIMPLEMENTED, details: `grpc: Decompressor is not installed for grpc-encoding ${JSON.stringify(encoding)}` };
+    return { httpStatus: 200, code: GrpcStatus.UNIMPLEMENTED, details: `grpc: Decompressor is not installed for grpc-encoding ${JSON.stringify(encoding)}`, reason: 'unsupported_encoding' };
   }
   return undefined;
 }

@@ -127,7 +127,7 @@ async function acquire(kind: Kind, endpoint: string, tlsFiles: TlsServerFiles | 
   return l.addLease(fingerprint, handler, () =>
     kind === 'http'
       ? new HttpProtocolServer((req, res) => l.dispatchHttp(req, res), tls)
-      : new GrpcProtocolServer(endpoint, (signal) => l.grpcHandler(signal), tls, maxRecv),
+      : new GrpcProtocolServer(endpoint, (signal) => l.grpcHandler(signal), (reason, details, peer) => l.grpcRefused(reason, details, peer), tls, maxRecv),
   );
 }
 
@@ -237,6 +237,10 @@ class Listener {
 
   grpcHandler(signal: Signal): GrpcExportHandler | undefined {
     return (this.current()?.handler as GrpcHandlers | undefined)?.[signal];
+  }
+
+  grpcRefused(reason: string, details: string, peer: string): void {
+    (this.current()?.handler as GrpcHandlers | undefined)?.refused?.(reason, details, peer);
   }
 }
 

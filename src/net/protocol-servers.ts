@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
 import { SIGNALS, type Signal } from '../model/batch';
-import { GrpcServer, type GrpcError, type GrpcUnaryHandler } from './grpc-server';
+import { GrpcServer, type GrpcError, type GrpcRefusedHook, type GrpcUnaryHandler } from './grpc-server';
 import { GrpcStatus } from './grpc-status';
 import { InjectedSockets } from './injected-sockets';
 import { tlsServerOptions, type TlsMaterial } from './tls-options';
@@ -28,7 +28,10 @@ export interface TlsServerFiles {
 export type HttpHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 export type GrpcExportHandler = GrpcUnaryHandler;
 export type { GrpcCall, GrpcCallback, GrpcError } from './grpc-server';
-export type GrpcHandlers = Partial<Record<Signal, GrpcExportHandler>>;
+export type GrpcHandlers = Partial<Record<Signal, GrpcExportHandler>> & {
+  /** Told of each call the transport refused before an Export handler saw it. */
+  refused?: GrpcRefusedHook;
+};
 
 /** The gRPC method path of each signal's OTLP Export call. */
 export const OTLP_GRPC_PATHS: Record<Signal, string> = {
@@ -89,15 +92,15 @@ export class HttpProtocolServer implements ProtocolServer {
 export class GrpcProtocolServer implements ProtocolServer {
   private readonly server: GrpcServer;
 
-  /** `handlerFor` is asked on every call, so the newest lease answers. */
-  constructor(endpoint: string, handlerFor: (signal: Signal) => GrpcExportHandler | undefined, tls: TlsMaterial | undefined, maxRecv: number | undefined) {
+  /** `handlerFor` and `refused` are asked on every call, so the newest lease answers. */
+  constructor(endpoint: string, handlerFor: (signal: Signal) => GrpcExportHandler | undefined, refused: GrpcRefusedHook, tls: TlsMaterial | undefined, maxRecv: number | undefined) {
     const signals = new Map<string, Signal>(SIGNALS.map((s) => [OTLP_GRPC_PATHS[s], s]));
     const route = (path: string): GrpcExportHandler | GrpcError => {
       const signal = signals.get(path);
       if (signal === undefined) return unknownMethod(path);
       return handlerFor(signal) ?? { code: GrpcStatus.UNIMPLEMENTED, details: `${endpoint} does not accept ${signal}` };
     };
-    this.server = new GrpcServer({ route, maxRecvBytes: maxRecv ?? DEFAULT_MAX_RECV, tls });
+    this.server = new GrpcServer({ route, refused, maxRecvBytes: maxRecv ?? DEFAULT_MAX_RECV, tls });
   }
 
   inject(socket: net.Socket): void {

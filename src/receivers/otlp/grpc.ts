@@ -42,7 +42,10 @@ export function createGrpcHandlers({ core, config, auth }: GrpcHandlerOptions): 
     callback(grpcError(r.grpcCode, r.message, r.retryAfterMs));
   }
 
-  const handlers: GrpcHandlers = {};
+  const handlers: GrpcHandlers = {
+    // Refused by the gRPC transport (headers, method, framing, size): counted as the HTTP side counts its own.
+    refused: (reason, details, peer) => core.refuseRequest('grpc', peer, reason, details),
+  };
   for (const signal of SIGNALS) {
     const handler: GrpcExportHandler = (call, callback) => {
       const done = core.begin();

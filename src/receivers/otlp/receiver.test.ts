@@ -2,11 +2,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { credentials, status } from '@grpc/grpc-js';
+import { Client, credentials, status } from '@grpc/grpc-js';
 import { MeterProvider, MetricReader, type SumMetricData } from '@opentelemetry/sdk-metrics';
 import { loadConfig } from '../../config/load';
 import { debugExporter } from '../../config/testkit';
@@ -18,6 +19,7 @@ import { resolveOtlpConfig } from './config';
 import { otlpReceiverFactory } from './index';
 import { captureLogger, grpcExport, RecordingConsumer, request, startReceiver, waitFor } from './harness';
 import { connects, freePort } from '../../testing/ports';
+import { OTLP_GRPC_PATHS } from '../../net/listeners';
 
 const JSON_METRICS = JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'm', gauge: { dataPoints: [{ asInt: '7', timeUnixNano: '1' }, { asInt: '8', timeUnixNano: '2' }] } }] }] }] });
 const PROTO_METRICS = Buffer.from(encodeMetricsRequest(decodeMetricsRequestJson(JSON_METRICS).data));
@@ -241,6 +243,60 @@ describe('self-telemetry', () => {
       ],
     );
     assert.deepEqual(points('otel_pipeline_receiver_refused_requests'), [{ receiver: 'otlp/ai', transport: 'http', reason: 'decode', value: 1 }]);
+    await provider.shutdown();
+  });
+
+  it('counts calls the gRPC transport refuses (size, method, framing, content-type, deadline) as refused requests', async () => {
+    const reader = new TestReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const { logger } = captureLogger();
+    const rx = otlpReceiverFactory.create(
+      { protocols: { grpc: { endpoint: '127.0.0.1:0', max_recv_msg_size_mib: 1 } } },
+      { id: 'otlp/ai', kind: 'receiver', logger, meter: provider.getMeter('otel-pipeline') },
+      { metrics: new RecordingConsumer() },
+    );
+    await rx.start();
+    const address = rx.addresses().grpc!;
+    const session = http2.connect(`http://${address}`);
+    /** One raw call: its :status and grpc-status (from headers or trailers). */
+    const raw = (headers: http2.OutgoingHttpHeaders, body: Buffer | undefined) =>
+      new Promise<{ httpStatus: number; grpcStatus: string | undefined }>((resolve, reject) => {
+        const req = session.request({ ':method': 'POST', ':path': OTLP_GRPC_PATHS.metrics, 'content-type': 'application/grpc', te: 'trailers', ...headers });
+        let httpStatus = 0;
+        let grpcStatus: string | undefined;
+        req.on('response', (h) => ((httpStatus = Number(h[':status'])), (grpcStatus = h['grpc-status'] as string | undefined)));
+        req.on('trailers', (t) => (grpcStatus ??= t['grpc-status'] as string | undefined));
+        req.on('error', reject);
+        req.on('close', () => resolve({ httpStatus, grpcStatus }));
+        req.resume();
+        if (body) req.end(body);
+      });
+    try {
+      assert.equal((await grpcExport(address, 'metrics', Buffer.alloc(2 * 1024 * 1024 + 1))).code, status.RESOURCE_EXHAUSTED);
+      const client = new Client(address, credentials.createInsecure());
+      const unknown = await new Promise<number>((resolve) =>
+        client.makeUnaryRequest('/opentelemetry.proto.collector.metrics.v1.MetricsService/Nope', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (err) => resolve(err?.code ?? status.OK)),
+      );
+      client.close();
+      assert.equal(unknown, status.UNIMPLEMENTED);
+      const garbage = Buffer.from('not gzip at all');
+      const gz = Buffer.concat([Buffer.from([1, 0, 0, 0, garbage.length]), garbage]);
+      assert.deepEqual(await raw({ 'grpc-encoding': 'gzip' }, gz), { httpStatus: 200, grpcStatus: String(status.INTERNAL) });
+      assert.equal((await raw({ 'content-type': 'text/plain' }, Buffer.alloc(5))).httpStatus, 415);
+      // Headers and a deadline, and a body that never comes.
+      assert.deepEqual(await raw({ 'grpc-timeout': '50m' }, undefined), { httpStatus: 200, grpcStatus: String(status.DEADLINE_EXCEEDED) });
+    } finally {
+      session.destroy();
+      await rx.shutdown(Date.now() + 1000);
+    }
+    const { resourceMetrics } = await reader.collect();
+    const all = resourceMetrics.scopeMetrics.flatMap((sm) => sm.metrics);
+    const points = (name: string) => ((all.find((m) => m.descriptor.name === name) as SumMetricData | undefined)?.dataPoints ?? []).map((p) => ({ ...p.attributes, value: p.value }) as Record<string, unknown>);
+    assert.deepEqual(
+      points('otel_pipeline_receiver_refused_requests').sort((a, b) => String(a.reason).localeCompare(String(b.reason))),
+      ['deadline_exceeded', 'decode', 'not_found', 'too_large', 'unsupported_media_type'].map((reason) => ({ receiver: 'otlp/ai', transport: 'grpc', reason, value: 1 })),
+    );
+    assert.deepEqual(points('otel_pipeline_receiver_accepted_metric_points'), []);
     await provider.shutdown();
   });
 });
