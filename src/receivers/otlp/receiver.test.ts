@@ -213,6 +213,13 @@ class TestReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
 }
 
+/** What the reader holds, as a function from a counter's name to its points (attributes and value). */
+async function sumPoints(reader: TestReader): Promise<(name: string) => Array<Record<string, unknown>>> {
+  const { resourceMetrics } = await reader.collect();
+  const all = resourceMetrics.scopeMetrics.flatMap((sm) => sm.metrics);
+  return (name) => ((all.find((m) => m.descriptor.name === name) as SumMetricData | undefined)?.dataPoints ?? []).map((p) => ({ ...p.attributes, value: p.value }) as Record<string, unknown>);
+}
+
 describe('self-telemetry', () => {
   it('counts accepted items and refused requests with receiver, transport and reason', async () => {
     const reader = new TestReader();
@@ -232,9 +239,7 @@ describe('self-telemetry', () => {
     } finally {
       await rx.shutdown(Date.now() + 1000);
     }
-    const { resourceMetrics } = await reader.collect();
-    const all = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
-    const points = (name: string) => ((all.find((m) => m.descriptor.name === name) as SumMetricData | undefined)?.dataPoints ?? []).map((p) => ({ ...p.attributes, value: p.value }) as Record<string, unknown>);
+    const points = await sumPoints(reader);
     assert.deepEqual(
       points('otel_pipeline_receiver_accepted_metric_points').sort((a, b) => String(a.transport).localeCompare(String(b.transport))),
       [
@@ -289,9 +294,7 @@ describe('self-telemetry', () => {
       session.destroy();
       await rx.shutdown(Date.now() + 1000);
     }
-    const { resourceMetrics } = await reader.collect();
-    const all = resourceMetrics.scopeMetrics.flatMap((sm) => sm.metrics);
-    const points = (name: string) => ((all.find((m) => m.descriptor.name === name) as SumMetricData | undefined)?.dataPoints ?? []).map((p) => ({ ...p.attributes, value: p.value }) as Record<string, unknown>);
+    const points = await sumPoints(reader);
     assert.deepEqual(
       points('otel_pipeline_receiver_refused_requests').sort((a, b) => String(a.reason).localeCompare(String(b.reason))),
       ['deadline_exceeded', 'decode', 'not_found', 'too_large', 'unsupported_media_type'].map((reason) => ({ receiver: 'otlp/ai', transport: 'grpc', reason, value: 1 })),
